@@ -1,0 +1,103 @@
+/**
+ * Request-body validation for the admin API: zod schemas matching api.md, and one translation of
+ * zod's issues into a single clear ValidationError sentence.
+ */
+import { z } from 'zod';
+import { GantryError } from '../../common/errors.js';
+import { RESERVED_ENV_KEYS } from '../scheduler/isolation.js';
+
+export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
+/** Lambda's limit on the whole environment map (compat.md §1.4). */
+const MAX_ENV_BYTES = 4096;
+
+const environment = z
+  .record(z.string(), z.string())
+  .superRefine((env, ctx) => {
+    let bytes = 0;
+    for (const [k, v] of Object.entries(env)) {
+      if (!ENV_KEY.test(k)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `variable name "${k}" must match [a-zA-Z][a-zA-Z0-9_]+` });
+      if (RESERVED_ENV_KEYS.has(k)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `variable "${k}" is reserved by the runtime` });
+      bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+    }
+    if (bytes > MAX_ENV_BYTES) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `variables total ${bytes} bytes; the limit is ${MAX_ENV_BYTES}` });
+  });
+
+const handler = z.string().min(1).max(128).regex(/^[^\s]+$/, 'must not contain whitespace');
+const memoryMb = z.number().int().min(64).max(10240);
+const timeoutMs = z.number().int().min(1).max(900_000);
+const network = z.enum(['default', 'none']);
+const concurrency = z.number().int().min(0).max(100_000).nullable();
+
+export const createFunctionSchema = z.object({
+  name: z.string().regex(FUNCTION_NAME, 'must be 1-64 characters of A-Z, a-z, 0-9, _ and -'),
+  runtime: z.string().min(1),
+  handler,
+  memoryMb: memoryMb.default(128),
+  timeoutMs: timeoutMs.default(3000),
+  environment: environment.default({}),
+  network: network.default('default'),
+  code: z.object({ zipBase64: z.string().min(1) }),
+});
+
+export const patchFunctionSchema = z.object({
+  runtime: z.string().min(1).optional(),
+  handler: handler.optional(),
+  memoryMb: memoryMb.optional(),
+  timeoutMs: timeoutMs.optional(),
+  environment: environment.optional(),
+  network: network.optional(),
+  reservedConcurrency: concurrency.optional(),
+  provisionedConcurrency: concurrency.optional(),
+});
+
+export const API_NAME = /^[a-z0-9-]{1,64}$/;
+export const RESERVED_API_NAMES: ReadonlySet<string> = new Set(['healthz', 'readyz', 'metrics']);
+
+const cors = z.object({
+  allowOrigins: z.array(z.string()).optional(),
+  allowMethods: z.array(z.string()).optional(),
+  allowHeaders: z.array(z.string()).optional(),
+  exposeHeaders: z.array(z.string()).optional(),
+  maxAge: z.number().int().min(0).max(86400).optional(),
+  allowCredentials: z.boolean().optional(),
+});
+const hostName = z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'must be a host name');
+
+const apiOptions = {
+  cors: cors.nullable().optional(),
+  hosts: z.array(hostName).max(20).optional(),
+  routeSelectionExpression: z.string().min(1).max(256).optional(),
+};
+
+export const createApiSchema = z.object({
+  name: z
+    .string()
+    .regex(API_NAME, 'must be 1-64 characters of a-z, 0-9 and -')
+    .refine((n) => !RESERVED_API_NAMES.has(n), 'is reserved'),
+  protocol: z.enum(['http', 'websocket']).default('http'),
+  ...apiOptions,
+});
+
+export const patchApiSchema = z.object(apiOptions);
+
+export const createRouteSchema = z.object({
+  routeKey: z.string().min(1).max(512),
+  function: z.string().regex(FUNCTION_NAME, 'must be a function name'),
+  payloadFormatVersion: z.enum(['1.0', '2.0']).default('2.0'),
+  apiKeyRequired: z.boolean().optional(),
+  authorizer: z.record(z.string(), z.unknown()).optional(),
+  throttle: z.object({ rateLimit: z.number().min(0), burstLimit: z.number().int().min(0) }).optional(),
+  routeResponseSelectionExpression: z.literal('$default').optional(),
+});
+
+/** Parses `body` or throws one ValidationError naming every problem. */
+export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown): z.output<S> {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new GantryError('ValidationError', 'The request body must be a JSON object.', { component: 'admin-api' });
+  }
+  const r = schema.safeParse(body);
+  if (r.success) return r.data as z.output<S>;
+  const problems = r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`);
+  throw new GantryError('ValidationError', `Invalid request: ${problems.join('; ')}.`, { component: 'admin-api' });
+}

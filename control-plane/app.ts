@@ -1,0 +1,204 @@
+/**
+ * The control plane's composition root: builds every component from the config (real adapters by
+ * default; tests may override the container runtime), starts them in order, and closes them in
+ * reverse on shutdown: stop accepting, drain in-flight invocations, destroy owned containers,
+ * flush metering, close connections.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
+import { createPool, ensureDatabase, type Pool } from '../common/db.js';
+import type { Logger } from '../common/logger.js';
+import { createRedis, RedisKeys, type Redis } from '../common/redis.js';
+import { TokenAuth } from './admin/auth.js';
+import { bootstrapTokens } from './admin/tokens.js';
+import { CodeCache } from './code/code-cache.js';
+import { API_ZIP_LIMITS } from './code/zip-archive.js';
+import type { ControlPlaneConfig } from './config.js';
+import type { ContainerRuntime } from './containers/container-runtime.js';
+import { DockerContainerRuntime } from './containers/docker-container-runtime.js';
+import { FunctionCache } from './functions/function-cache.js';
+import { FunctionService } from './functions/function-service.js';
+import { apisRouter } from './http/apis-router.js';
+import { errorHandler, notFoundHandler } from './http/express-helpers.js';
+import { functionsRouter } from './http/functions-router.js';
+import { createInvokeHandler } from './http/invoke-handler.js';
+import { opsRouter, probe } from '../common/ops-router.js';
+import { Invoker } from './invocation/invoker.js';
+import { PostgresLedger } from './metering/postgres-ledger.js';
+import { ControlPlaneMetrics } from './metrics.js';
+import { RuntimeCatalog } from './runtimes/runtime-catalog.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { ApiStore } from './store/api-store.js';
+import { FunctionStore } from './store/function-store.js';
+import { defaultMigrationsDir, migrate } from './store/migrator.js';
+
+export interface ControlPlaneOverrides {
+  readonly containers?: ContainerRuntime;
+  /** Where the generated admin token is announced (default: stderr, never the JSON log). */
+  readonly announce?: (line: string) => void;
+}
+
+export interface ControlPlane {
+  /** Migrates, sweeps orphans, then listens. Resolves with the bound port. */
+  start(): Promise<number>;
+  /** Idempotent graceful shutdown. */
+  close(): Promise<void>;
+  readonly invoker: Invoker;
+  readonly internalToken: () => string;
+}
+
+export function createControlPlane(config: ControlPlaneConfig, logger: Logger, overrides: ControlPlaneOverrides = {}): ControlPlane {
+  const pool = createPool({ url: config.DATABASE_URL, max: 10, statementTimeoutMs: config.GANTRY_DB_STATEMENT_TIMEOUT_MS, applicationName: 'gantry-control-plane' });
+  const redis = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
+  const subscriber = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
+  const keys = new RedisKeys(config.GANTRY_REDIS_PREFIX);
+  const containers = overrides.containers ?? new DockerContainerRuntime({ dockerHost: config.DOCKER_HOST, callTimeoutMs: config.GANTRY_DOCKER_TIMEOUT_MS });
+  const codeCache = new CodeCache({ rootDir: path.join(config.GANTRY_DATA_DIR, 'code'), limits: API_ZIP_LIMITS });
+  const catalog = new RuntimeCatalog(containers, config.GANTRY_IMAGE_PREFIX);
+  const functionStore = new FunctionStore(pool);
+  const apiStore = new ApiStore(pool);
+  const functionCache = new FunctionCache((tenant, name) => functionStore.get(tenant, name));
+  const scheduler = new Scheduler(
+    {
+      containers,
+      codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
+      imageFor: (runtime) => catalog.imageFor(runtime),
+      logger: logger.child({ component: 'scheduler' }),
+    },
+    {
+      nodeId: config.GANTRY_NODE_ID,
+      dataDir: config.GANTRY_DATA_DIR,
+      region: config.GANTRY_REGION,
+      user: config.GANTRY_FUNCTION_USER,
+      functionNetwork: config.GANTRY_FUNCTION_NETWORK,
+      keepWarmMs: config.GANTRY_KEEP_WARM_MS,
+      maxConcurrentStarts: config.GANTRY_DOCKER_MAX_CONCURRENT_STARTS,
+      initTimeoutMs: config.GANTRY_INIT_TIMEOUT_MS,
+    },
+  );
+  const ledger = new PostgresLedger(pool);
+  const metrics = new ControlPlaneMetrics(() => scheduler.stats());
+  const invoker = new Invoker(
+    { functions: functionCache, scheduler, ledger, metrics, logger: logger.child({ component: 'invoker' }) },
+    { region: config.GANTRY_REGION, nodeId: config.GANTRY_NODE_ID },
+  );
+  const publishChange = async () => {
+    await redis.publish(keys.configChannel, String(Date.now()));
+  };
+  const functionService = new FunctionService({ store: functionStore, cache: functionCache, codeCache, catalog, scheduler, publishChange, logger });
+
+  let auth: TokenAuth | undefined;
+  let internalToken = '';
+  let server: http.Server | undefined;
+  let closing: Promise<void> | undefined;
+
+  const readiness = async () => ({
+    postgres: await probe(() => pool.query('SELECT 1')),
+    redis: await probe(() => redis.ping()),
+    docker: await probe(async () => {
+      if (!(await containers.ping())) throw new Error('docker unreachable');
+    }),
+  });
+
+  function buildServer(): http.Server {
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(opsRouter(readiness, metrics.registry));
+    app.use('/v1', (req, _res, next) => {
+      (auth as TokenAuth).authenticate(req.headers.authorization, false);
+      next();
+    });
+    app.use(functionsRouter({ service: functionService, store: functionStore, catalog }));
+    app.use(apisRouter({ apis: apiStore, functions: functionStore, publicUrl: config.GANTRY_PUBLIC_URL, publishChange }));
+    app.use(notFoundHandler());
+    app.use(errorHandler(logger.child({ component: 'admin-api' })));
+    const invoke = createInvokeHandler({ auth: auth as TokenAuth, invoker, logger: logger.child({ component: 'invoke-api' }) });
+    const srv = http.createServer((req, res) => {
+      if (!invoke(req, res)) app(req, res);
+    });
+    srv.keepAliveTimeout = 65_000;
+    srv.headersTimeout = 66_000;
+    return srv;
+  }
+
+  async function start(): Promise<number> {
+    await ensureDatabase(config.DATABASE_URL);
+    const migrated = await migrate(pool, defaultMigrationsDir(import.meta.url));
+    if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'migrations applied');
+    const tokens = await bootstrapTokens(pool, {
+      adminToken: config.GANTRY_ADMIN_TOKEN,
+      internalToken: config.GANTRY_INTERNAL_TOKEN,
+      announce: overrides.announce ?? ((line) => process.stderr.write(`${line}\n`)),
+    });
+    auth = new TokenAuth(tokens);
+    internalToken = tokens.internalToken;
+    await Promise.all([redis.connect(), subscriber.connect()]);
+    await subscribeToChanges();
+    await sweepOrphans();
+    await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {
+      logger.warn({ err: e as Error }, 'function network not ready; functions with network "default" will fail to start');
+    });
+    server = buildServer();
+    const srv = server;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(config.GANTRY_CONTROL_PLANE_PORT, config.GANTRY_BIND_HOST, () => resolve());
+    });
+    const port = (srv.address() as AddressInfo).port;
+    logger.info({ port, node: config.GANTRY_NODE_ID }, 'control plane listening');
+    return port;
+  }
+
+  async function subscribeToChanges(): Promise<void> {
+    subscriber.on('message', () => functionCache.invalidateAll());
+    // Messages may have been missed while disconnected: forget everything on reconnect.
+    subscriber.on('ready', () => functionCache.invalidateAll());
+    await subscriber.subscribe(keys.configChannel);
+  }
+
+  async function sweepOrphans(): Promise<void> {
+    const orphans = await containers.listManaged({ 'gantry.managed': 'true', 'gantry.node': config.GANTRY_NODE_ID });
+    await Promise.all(orphans.map((o) => containers.destroy(o.id)));
+    if (orphans.length > 0) logger.info({ count: orphans.length }, 'orphan containers removed');
+    await rm(path.join(config.GANTRY_DATA_DIR, 'containers'), { recursive: true, force: true });
+    await mkdir(path.join(config.GANTRY_DATA_DIR, 'containers'), { recursive: true, mode: 0o755 });
+  }
+
+  function close(): Promise<void> {
+    closing ??= shutdown(pool, redis, subscriber);
+    return closing;
+  }
+
+  async function shutdown(p: Pool, r: Redis, s: Redis): Promise<void> {
+    const stopped = server ? new Promise<void>((resolve) => (server as http.Server).close(() => resolve())) : Promise.resolve();
+    const drained = await Promise.race([
+      invoker.drained().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.GANTRY_SHUTDOWN_GRACE_MS).unref()),
+    ]);
+    if (!drained) logger.warn({ inFlight: invoker.inFlightCount }, 'shutdown grace expired with invocations in flight');
+    server?.closeAllConnections();
+    const steps: [string, () => Promise<unknown>][] = [
+      ['scheduler', () => scheduler.close()],
+      ['http', () => stopped],
+      ['ledger', () => ledger.close()],
+      ['redis', () => Promise.all([r.quit(), s.quit()])],
+      ['postgres', () => p.end()],
+    ];
+    for (const [name, step] of steps) {
+      // Every step runs even when an earlier one failed (style.md: close() runs every cleanup).
+      await step().catch((e: unknown) => logger.warn({ err: e as Error, step: name }, 'shutdown step failed'));
+    }
+    logger.info('control plane stopped');
+  }
+
+  return { start, close, invoker, internalToken: () => internalToken };
+}
+
+async function loadArchive(store: FunctionStore, sha256: string): Promise<Buffer> {
+  const zip = await store.getArchive(sha256);
+  if (zip === undefined) throw new Error(`code archive ${sha256} is missing`);
+  return zip;
+}

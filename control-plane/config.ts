@@ -1,0 +1,65 @@
+/**
+ * The control plane's configuration, parsed once from the environment (api.md table plus
+ * Gantry's own tunables). Numeric names carry their unit.
+ */
+import os from 'node:os';
+import { z } from 'zod';
+import { intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
+
+const schema = z
+  .object({
+    ...sharedShape,
+    GANTRY_CONTROL_PLANE_PORT: intFrom(9000, 0, 65535),
+    GANTRY_BIND_HOST: z.string().default('0.0.0.0'),
+    // When set (>= 32 chars) its hash replaces the stored one; unset: generated at first start.
+    GANTRY_ADMIN_TOKEN: z.string().min(32, 'GANTRY_ADMIN_TOKEN must have at least 32 characters').optional(),
+    DOCKER_HOST: z.string().optional(),
+    GANTRY_DATA_DIR: z.string().default('/var/lib/gantry'),
+    GANTRY_REGION: z.string().regex(/^[a-z0-9-]+$/).default('us-east-1'),
+    GANTRY_PUBLIC_URL: urlString('http://127.0.0.1:8080'),
+    GANTRY_KEEP_WARM_MS: intFrom(600_000, 1_000, 86_400_000),
+    // Names this node's containers (label gantry.node) so a restart removes only its own orphans.
+    GANTRY_NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(os.hostname().slice(0, 64)),
+    GANTRY_IMAGE_PREFIX: z.string().default('gantry/'),
+    // The Docker network functions with network "default" join (created when missing).
+    GANTRY_FUNCTION_NETWORK: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('gantry-functions'),
+    GANTRY_FUNCTION_USER: z.string().regex(/^\d+:\d+$/).default('993:993'),
+    // Docker serialises much of container creation; more parallel starts than this only queue
+    // inside the engine on a 2-core machine (OpenWhisk ships 10, LocalStack 16).
+    GANTRY_DOCKER_MAX_CONCURRENT_STARTS: intFrom(4, 1, 64),
+    GANTRY_DOCKER_TIMEOUT_MS: intFrom(30_000, 1_000, 300_000),
+    // Lambda's own init limit is 10 s; a runtime that has not polled /next by then is dead.
+    GANTRY_INIT_TIMEOUT_MS: intFrom(10_000, 100, 300_000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.GANTRY_DATA_DIR !== '' && !c.GANTRY_DATA_DIR.startsWith('/')) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_DATA_DIR'], message: 'must be an absolute path' });
+    }
+  });
+
+export type ControlPlaneConfig = Readonly<z.output<typeof schema>>;
+
+export function loadControlPlaneConfig(env: Env): ControlPlaneConfig {
+  return parseConfig(schema, env);
+}
+
+/** What is safe to log at start: secrets masked. */
+export function describeConfig(c: ControlPlaneConfig): Record<string, unknown> {
+  return {
+    ...c,
+    DATABASE_URL: maskUrl(c.DATABASE_URL),
+    REDIS_URL: maskUrl(c.REDIS_URL),
+    GANTRY_ADMIN_TOKEN: c.GANTRY_ADMIN_TOKEN === undefined ? undefined : '[set]',
+    GANTRY_INTERNAL_TOKEN: c.GANTRY_INTERNAL_TOKEN === undefined ? undefined : '[set]',
+  };
+}
+
+export function maskUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return '[unparseable]';
+  }
+}

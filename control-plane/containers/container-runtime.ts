@@ -1,0 +1,64 @@
+/**
+ * The seam between the scheduler and whatever runs containers (style.md 3.4). Docker is the first
+ * implementation; the scheduler sees only these plain types, never dockerode's.
+ */
+
+export type ContainerId = string & { readonly __brand: 'ContainerId' };
+
+export interface ContainerSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly env: Readonly<Record<string, string>>;
+  readonly limits: { readonly memoryMb: number; readonly cpuShares: number; readonly pids: number; readonly tmpfsMb: number };
+  /** Non-root `uid:gid`. */
+  readonly user: string;
+  readonly network: { readonly mode: 'none' } | { readonly mode: 'network'; readonly name: string };
+  readonly mounts: readonly { readonly hostPath: string; readonly containerPath: string; readonly readOnly: boolean }[];
+}
+
+export interface ContainerExit {
+  readonly exitCode: number | null;
+  readonly oomKilled: boolean;
+}
+
+export interface ManagedContainer {
+  readonly id: ContainerId;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ImageInfo {
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type ContainerRuntimeErrorKind = 'not-found' | 'conflict' | 'engine-unavailable' | 'image-missing' | 'timeout' | 'failed';
+
+export class ContainerRuntimeError extends Error {
+  override readonly name = 'ContainerRuntimeError';
+  constructor(
+    readonly kind: ContainerRuntimeErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ContainerRuntime {
+  /** Create and start. Resolves once the process runs (readiness arrives over the Runtime API).
+   *  Rejects with ContainerRuntimeError and leaves nothing behind. */
+  start(spec: ContainerSpec): Promise<ContainerId>;
+  /** Resolves when the container stops, for whatever reason. One long-lived call per container,
+   *  never per invocation. */
+  waitForExit(id: ContainerId): Promise<ContainerExit>;
+  /** Kill and remove. Idempotent: a container already gone counts as success. */
+  destroy(id: ContainerId): Promise<void>;
+  /** Containers carrying every given label, for the orphan sweep at start. */
+  listManaged(labels: Readonly<Record<string, string>>): Promise<readonly ManagedContainer[]>;
+  /** Undefined when the image is not present locally. */
+  inspectImage(image: string): Promise<ImageInfo | undefined>;
+  /** Creates a bridge network when missing; idempotent. */
+  ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  /** Cheap liveness probe of the engine, for /readyz. */
+  ping(): Promise<boolean>;
+}

@@ -1,0 +1,129 @@
+/**
+ * `POST /v1/functions/{name}/invoke`, the hot path, served without Express: authenticate, read
+ * the payload (≤ 6 MiB), invoke, and write the result with api.md's X-Gantry-* headers. Gateways
+ * call the same endpoint with the internal token over a keep-alive pool.
+ */
+import type http from 'node:http';
+import type { Logger } from '../../common/logger.js';
+import { errorBody, GantryError } from '../../common/errors.js';
+import type { TokenAuth } from '../admin/auth.js';
+import { DEFAULT_TENANT } from '../functions/function-types.js';
+import type { InvokeResult, Invoker } from '../invocation/invoker.js';
+
+/** Lambda's synchronous payload limit (compat.md §2.3): 6 MiB. */
+export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const INVOKE_PATH = /^\/v1\/functions\/([^/?]+)\/invoke(?:\?(.*))?$/;
+
+export interface InvokeHandlerDeps {
+  readonly auth: TokenAuth;
+  readonly invoker: Invoker;
+  readonly logger: Logger;
+}
+
+/** Returns false when the request is not an invoke, so the caller can pass it on. */
+export function createInvokeHandler(deps: InvokeHandlerDeps): (req: http.IncomingMessage, res: http.ServerResponse) => boolean {
+  return (req, res) => {
+    const m = req.method === 'POST' ? INVOKE_PATH.exec(req.url ?? '') : null;
+    if (!m) return false;
+    handle(deps, req, res, decodeURIComponent(m[1] as string), new URLSearchParams(m[2] ?? '')).catch((e: unknown) => {
+      sendError(deps.logger, res, e);
+    });
+    return true;
+  };
+}
+
+async function handle(
+  deps: InvokeHandlerDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  functionName: string,
+  query: URLSearchParams,
+): Promise<void> {
+  const caller = deps.auth.authenticate(req.headers.authorization, true);
+  const invocationType = header(req, 'x-gantry-invocation-type');
+  if (query.get('async') === 'true' || invocationType === 'Event') {
+    throw new GantryError('ValidationError', 'Asynchronous invocation is not available on this node yet.', { component: 'invoke-api' });
+  }
+  const payload = await readPayload(req);
+  const result = await deps.invoker.invoke({
+    tenantId: DEFAULT_TENANT,
+    functionName,
+    payload,
+    source: caller === 'internal' ? 'gateway' : 'direct',
+  });
+  writeResult(res, result);
+}
+
+function writeResult(res: http.ServerResponse, r: InvokeResult): void {
+  const headers: Record<string, string | number> = {
+    'Content-Type': contentTypeOf(r),
+    'Content-Length': r.payload.length,
+    'X-Gantry-Invocation-Id': r.invocationId,
+    'X-Gantry-Billed-Duration-Ms': String(r.billedMs),
+    'X-Gantry-Cold-Start': r.coldStart === 'none' ? 'false' : 'true',
+    'X-Gantry-Executed-Version': '$LATEST',
+  };
+  if (r.coldStart !== 'none') headers['X-Gantry-Init-Duration-Ms'] = (r.initDurationUs / 1000).toFixed(2);
+  if (r.status === 'failed') headers['X-Gantry-Function-Error'] = 'Unhandled';
+  res.writeHead(200, headers);
+  res.end(r.payload);
+}
+
+/** Stock runtimes post JSON; a `provided` bootstrap may post anything (api.md: octet-stream). */
+function contentTypeOf(r: InvokeResult): string {
+  if (r.status === 'failed' || r.contentType.startsWith('application/json')) return 'application/json';
+  try {
+    JSON.parse(r.payload.toString('utf8'));
+    return 'application/json';
+  } catch {
+    return 'application/octet-stream';
+  }
+}
+
+async function readPayload(req: http.IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_SYNC_PAYLOAD_BYTES) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_SYNC_PAYLOAD_BYTES) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks);
+  // An empty body reaches the handler as {} (api.md); stock runtimes JSON.parse what they get.
+  if (body.length === 0 || body.toString('utf8').trim() === '') return Buffer.from('{}');
+  try {
+    JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new GantryError('ValidationError', 'The invoke payload is not valid JSON.', { component: 'invoke-api' });
+  }
+  return body;
+}
+
+function tooLarge(): GantryError {
+  return new GantryError('RequestTooLarge', `Request must be smaller than ${MAX_SYNC_PAYLOAD_BYTES} bytes for a synchronous invocation.`, {
+    component: 'invoke-api',
+  });
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function sendError(logger: Logger, res: http.ServerResponse, e: unknown): void {
+  const { status, body } = errorBody(e);
+  if (!(e instanceof GantryError) || status >= 500) logger.error({ err: e as Error, status }, 'invoke failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
+  if (status === 429) headers['Retry-After'] = '1';
+  // A body we refused to read: close the connection rather than drain up to 6 MiB more.
+  if (status === 413) headers.Connection = 'close';
+  res.writeHead(status, headers);
+  res.end(text);
+}

@@ -1,0 +1,173 @@
+/**
+ * Runs one synchronous invocation: find the function's current version (cached), get an
+ * environment, hand the event over the Runtime API, classify what came back, make the ledger
+ * entry durable, and only then release the result. The lease is released in `finally` on every
+ * path. Function failures are returned as values; platform failures are thrown as GantryError.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../common/logger.js';
+import { GantryError } from '../../common/errors.js';
+import type { FunctionCache } from '../functions/function-cache.js';
+import type { FunctionVersion, TenantId } from '../functions/function-types.js';
+import { billedDurationMs } from '../metering/billing.js';
+import type { InvocationSource, LedgerEntry, MeteringLedger } from '../metering/ledger.js';
+import type { ControlPlaneMetrics } from '../metrics.js';
+import type { RuntimeReply } from '../runtime-api/runtime-reply.js';
+import { functionArn } from '../scheduler/isolation.js';
+import type { ColdStartKind, EnvironmentLease, Scheduler } from '../scheduler/scheduler.js';
+import { classifyInitFailure, classifyReply, type Classified } from './classify.js';
+
+export interface InvokeRequest {
+  readonly tenantId: TenantId;
+  readonly functionName: string;
+  readonly payload: Buffer;
+  readonly source: InvocationSource;
+}
+
+export interface InvokeResult extends Classified {
+  readonly invocationId: string;
+  readonly billedMs: number;
+  readonly durationUs: number;
+  readonly initDurationUs: number;
+  readonly coldStart: ColdStartKind;
+}
+
+export interface InvokerDeps {
+  readonly functions: FunctionCache;
+  readonly scheduler: Scheduler;
+  readonly ledger: MeteringLedger;
+  readonly metrics: ControlPlaneMetrics;
+  readonly logger: Logger;
+}
+
+export interface InvokerOptions {
+  readonly region: string;
+  readonly nodeId: string;
+}
+
+/** An environment that died between two invocations never got the event: try another, a few times. */
+const MAX_DELIVERY_ATTEMPTS = 3;
+/** How long a warm runtime may take to poll `next` again after its previous answer. */
+const POLL_WAIT_MS = 2_000;
+
+export class Invoker {
+  private inFlight = 0;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly deps: InvokerDeps,
+    private readonly opts: InvokerOptions,
+  ) {}
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  async invoke(req: InvokeRequest): Promise<InvokeResult> {
+    this.inFlight += 1;
+    try {
+      const version = await this.deps.functions.get(req.tenantId, req.functionName);
+      if (version === undefined) {
+        throw new GantryError('ResourceNotFound', `Function not found: ${req.functionName}`, { component: 'invoke-api' });
+      }
+      return await this.run(version, req, randomUUID());
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const w of this.drainWaiters.splice(0)) w();
+    }
+  }
+
+  /** Resolves when no invocation is in flight (SIGTERM drain). */
+  drained(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private async run(version: FunctionVersion, req: InvokeRequest, invocationId: string): Promise<InvokeResult> {
+    const startedAt = new Date();
+    for (let attempt = 1; ; attempt++) {
+      const acquired = await this.deps.scheduler.acquire(version);
+      if (acquired.kind === 'init-failed') {
+        const classified = classifyInitFailure(acquired.outcome, invocationId, version.timeoutMs);
+        return this.finish(version, req, invocationId, startedAt, classified, 0, acquired.initDurationUs, 'container');
+      }
+      const { lease } = acquired;
+      let disposition: 'reuse' | 'discard' = 'discard';
+      try {
+        const reply = await lease.channel.dispatch(this.eventFor(version, req, invocationId), version.timeoutMs, POLL_WAIT_MS);
+        if (reply.kind === 'not-delivered') {
+          if (attempt < MAX_DELIVERY_ATTEMPTS) continue;
+          throw new GantryError('ServiceUnavailable', 'No environment could take the invocation.', { component: 'scheduler' });
+        }
+        const classified = classifyReply(reply, invocationId, version.timeoutMs);
+        disposition = classified.reusable ? 'reuse' : 'discard';
+        return await this.finish(version, req, invocationId, startedAt, classified, durationUs(reply), lease.initDurationUs, lease.coldStart);
+      } finally {
+        lease.release(disposition);
+      }
+    }
+  }
+
+  private eventFor(version: FunctionVersion, req: InvokeRequest, invocationId: string) {
+    return { requestId: invocationId, payload: req.payload, invokedFunctionArn: functionArn(this.opts.region, version.name) };
+  }
+
+  private async finish(
+    version: FunctionVersion,
+    req: InvokeRequest,
+    invocationId: string,
+    startedAt: Date,
+    classified: Classified,
+    durationUsValue: number,
+    initDurationUs: number,
+    coldStart: ColdStartKind,
+  ): Promise<InvokeResult> {
+    const entry: LedgerEntry = {
+      invocationId,
+      attempt: 1,
+      tenantId: version.tenantId,
+      functionId: version.functionId,
+      functionName: version.name,
+      versionId: version.versionId,
+      source: req.source,
+      startedAt,
+      durationUs: durationUsValue,
+      initDurationUs,
+      billedMs: billedDurationMs(durationUsValue, initDurationUs, version.timeoutMs),
+      memoryMb: version.memoryMb,
+      coldStart,
+      status: classified.status,
+      errorType: classified.errorType,
+    };
+    // Durable before the result is released (design.md, Metering).
+    await this.deps.ledger.append(entry);
+    this.observe(entry);
+    return { ...classified, invocationId, billedMs: entry.billedMs, durationUs: durationUsValue, initDurationUs, coldStart };
+  }
+
+  private observe(e: LedgerEntry): void {
+    const m = this.deps.metrics;
+    m.invocations.inc({ function: e.functionName, outcome: e.status === 'succeeded' ? 'success' : e.errorType ?? 'error' });
+    m.duration.observe(e.durationUs / 1e6);
+    if (e.coldStart !== 'none') m.coldStarts.inc({ kind: e.coldStart });
+    this.deps.logger.info(
+      {
+        invocationId: e.invocationId,
+        function: e.functionName,
+        version: e.versionId,
+        source: e.source,
+        coldStart: e.coldStart,
+        initUs: e.initDurationUs,
+        durationUs: e.durationUs,
+        billedMs: e.billedMs,
+        status: e.status,
+        errorType: e.errorType,
+        node: this.opts.nodeId,
+      },
+      'invocation finished',
+    );
+  }
+}
+
+function durationUs(reply: Exclude<RuntimeReply, { kind: 'not-delivered' }>): number {
+  return Number((reply.timing.endedAtNs - reply.timing.startedAtNs) / 1000n);
+}

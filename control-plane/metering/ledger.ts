@@ -1,0 +1,33 @@
+/**
+ * The metering seam: one ledger entry per attempt that ran. Implementations make an entry durable
+ * before `append` resolves and are idempotent on (invocationId, attempt).
+ */
+import type { ColdStartKind } from '../scheduler/scheduler.js';
+
+export type InvocationSource = 'direct' | 'gateway' | 'websocket' | 'async' | 'schedule';
+export type LedgerStatus = 'succeeded' | 'failed';
+
+export interface LedgerEntry {
+  readonly invocationId: string;
+  readonly attempt: number;
+  readonly tenantId: string;
+  readonly functionId: string;
+  readonly functionName: string;
+  readonly versionId: number;
+  readonly source: InvocationSource;
+  readonly startedAt: Date;
+  readonly durationUs: number;
+  readonly initDurationUs: number;
+  readonly billedMs: number;
+  readonly memoryMb: number;
+  readonly coldStart: ColdStartKind;
+  readonly status: LedgerStatus;
+  readonly errorType: string | null;
+}
+
+export interface MeteringLedger {
+  /** Resolves once the entry is durable; rejects (and the caller fails the request) otherwise. */
+  append(entry: LedgerEntry): Promise<void>;
+  /** Flushes what is pending, then refuses new entries. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,47 @@
+/**
+ * The control plane's Prometheus metrics, on a registry of its own (so two processes in one test
+ * never share counters).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SchedulerStats } from './scheduler/scheduler.js';
+
+export class ControlPlaneMetrics {
+  readonly registry = new Registry();
+  readonly invocations = new Counter({
+    name: 'gantry_invocations_total',
+    help: 'Invocations that ran, by function and outcome',
+    labelNames: ['function', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'gantry_invocation_duration_seconds',
+    help: 'Function execution time (handler start to result)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+    registers: [this.registry],
+  });
+  readonly coldStarts = new Counter({
+    name: 'gantry_cold_starts_total',
+    help: 'Invocations that needed a new environment, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly throttles = new Counter({
+    name: 'gantry_throttles_total',
+    help: 'Invocations refused for capacity or concurrency limits',
+    labelNames: ['function'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(schedulerStats: () => SchedulerStats) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gantry_control_plane_' });
+    new Gauge({
+      name: 'gantry_environments',
+      help: 'Environments on this node by state',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [state, n] of Object.entries(schedulerStats().environments)) this.set({ state }, n);
+      },
+    });
+  }
+}

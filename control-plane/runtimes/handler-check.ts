@@ -1,0 +1,44 @@
+/**
+ * The create-time handler check of api.md: for nodejs20 and python3.11, a zip with no file that
+ * can hold the handler's module is rejected with 400. Anything subtler (a missing export, a syntax
+ * error) is left to the runtime, which reports it as an init error at invoke, as Lambda does.
+ */
+import type { ZipEntryInfo } from '../code/zip-archive.js';
+
+/** A reason string when the zip cannot hold the handler's module, else undefined. */
+export function missingHandlerModule(runtime: string, handler: string, entries: readonly ZipEntryInfo[]): string | undefined {
+  const names = new Set(entries.filter((e) => e.kind !== 'directory').map((e) => e.name));
+  const dirs = new Set<string>();
+  for (const e of entries) {
+    const parts = e.name.split('/');
+    const depth = e.kind === 'directory' ? parts.length : parts.length - 1;
+    for (let i = 1; i <= depth; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  if (runtime.startsWith('nodejs')) return checkNode(handler, names, dirs);
+  if (runtime.startsWith('python')) return checkPython(handler, names);
+  return undefined;
+}
+
+function checkNode(handler: string, names: Set<string>, dirs: Set<string>): string | undefined {
+  const slash = handler.lastIndexOf('/');
+  const dir = handler.slice(0, slash + 1);
+  const rest = handler.slice(slash + 1);
+  const dot = rest.indexOf('.');
+  if (dot <= 0 || dot === rest.length - 1) return `Handler "${handler}" must have the form [dir/]module.export.`;
+  const modulePath = dir + rest.slice(0, dot);
+  const candidates = ['', '.js', '.mjs', '.cjs'].map((ext) => modulePath + ext);
+  if (candidates.some((c) => names.has(c))) return undefined;
+  // Node resolution from the task root: a package in node_modules may hold the module.
+  if (dirs.has(`node_modules/${modulePath}`) || names.has(`node_modules/${modulePath}.js`)) return undefined;
+  return `The code has no file for handler module "${modulePath}" (looked for ${candidates.join(', ')}).`;
+}
+
+function checkPython(handler: string, names: Set<string>): string | undefined {
+  const dot = handler.lastIndexOf('.');
+  if (dot <= 0 || dot === handler.length - 1) return `Handler "${handler}" must have the form module.function.`;
+  const modulePath = handler.slice(0, dot).replace(/\./g, '/');
+  const candidates = [`${modulePath}.py`, `${modulePath}/__init__.py`, `${modulePath}.pyc`];
+  if (candidates.some((c) => names.has(c))) return undefined;
+  if ([...names].some((n) => n.startsWith(`${modulePath}.`) && n.endsWith('.so'))) return undefined;
+  return `The code has no file for handler module "${modulePath}" (looked for ${candidates.join(', ')}).`;
+}

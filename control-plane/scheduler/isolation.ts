@@ -1,0 +1,137 @@
+/**
+ * Pure construction of a function container's spec: the isolation defaults of design.md and the
+ * environment Lambda defines (compat.md §1.4) plus the function's own variables, never Gantry's.
+ */
+import type { ContainerSpec } from '../containers/container-runtime.js';
+import type { FunctionVersion } from '../functions/function-types.js';
+
+export interface IsolationOptions {
+  readonly image: string;
+  readonly nodeId: string;
+  readonly region: string;
+  readonly user: string;
+  readonly functionNetwork: string;
+  readonly codeDir: string;
+  readonly socketDir: string;
+  readonly environmentId: string;
+  /** For AWS_LAMBDA_LOG_STREAM_NAME's date part. */
+  readonly nowMs: number;
+  /** 32 hex characters, the stream id Lambda puts in the log stream name. */
+  readonly streamId: string;
+}
+
+/** Lambda gives one vCPU at 1769 MB; CPU shares follow memory the same way. */
+const MB_PER_VCPU = 1769;
+/** Enough threads for Node's and Python's pools; a fork bomb stops here. */
+const PIDS_LIMIT = 128;
+/** Lambda's default ephemeral /tmp; tmpfs pages count against the memory limit anyway. */
+const TMPFS_MB = 512;
+
+export const TASK_ROOT = '/var/task';
+export const RUNTIME_SOCKET_DIR = '/run/gantry';
+
+export function buildContainerSpec(v: FunctionVersion, o: IsolationOptions): ContainerSpec {
+  return {
+    name: `gantry-${o.nodeId}-${o.environmentId}`.replace(/[^A-Za-z0-9_.-]/g, '-'),
+    image: o.image,
+    labels: {
+      'gantry.managed': 'true',
+      'gantry.node': o.nodeId,
+      'gantry.function': v.name,
+      'gantry.function-id': v.functionId,
+      'gantry.version': String(v.versionId),
+      'gantry.environment': o.environmentId,
+    },
+    env: lambdaEnvironment(v, o),
+    limits: {
+      memoryMb: v.memoryMb,
+      cpuShares: Math.max(2, Math.round((1024 * v.memoryMb) / MB_PER_VCPU)),
+      pids: PIDS_LIMIT,
+      tmpfsMb: TMPFS_MB,
+    },
+    user: o.user,
+    network: v.network === 'none' ? { mode: 'none' } : { mode: 'network', name: o.functionNetwork },
+    mounts: [
+      { hostPath: o.codeDir, containerPath: TASK_ROOT, readOnly: true },
+      { hostPath: o.socketDir, containerPath: RUNTIME_SOCKET_DIR, readOnly: true },
+    ],
+  };
+}
+
+export function functionArn(region: string, name: string): string {
+  return `arn:aws:lambda:${region}:000000000000:function:${name}`;
+}
+
+export function lambdaEnvironment(v: FunctionVersion, o: IsolationOptions): Record<string, string> {
+  const reserved: Record<string, string> = {
+    _HANDLER: v.handler,
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+    LAMBDA_TASK_ROOT: TASK_ROOT,
+    LAMBDA_RUNTIME_DIR: '/var/runtime',
+    AWS_LAMBDA_FUNCTION_NAME: v.name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(v.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${v.name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `${logStreamDate(o.nowMs)}/[$LATEST]${o.streamId}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_REGION: o.region,
+    AWS_DEFAULT_REGION: o.region,
+    TZ: ':UTC',
+    LANG: 'en_US.UTF-8',
+    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+    ...runtimeSpecific(v.runtime),
+  };
+  // Reserved keys win over the function's own (the admin API already refuses them).
+  return { ...v.environment, ...reserved };
+}
+
+function runtimeSpecific(runtime: string): Record<string, string> {
+  const path = '/usr/local/bin:/usr/bin/:/bin:/opt/bin';
+  if (runtime.startsWith('nodejs')) {
+    return {
+      AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}.x`,
+      PATH: path,
+      NODE_PATH: '/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
+      LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
+    };
+  }
+  if (runtime.startsWith('python')) {
+    return {
+      AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
+      PATH: path,
+      PYTHONPATH: '/var/runtime',
+      LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
+    };
+  }
+  // `provided`: no AWS_EXECUTION_ENV (compat.md §1.4).
+  return { PATH: path, LD_LIBRARY_PATH: '/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib' };
+}
+
+function logStreamDate(nowMs: number): string {
+  const d = new Date(nowMs);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}`;
+}
+
+/** Variables a function may not set (compat.md §1.4 reserved list). */
+export const RESERVED_ENV_KEYS: ReadonlySet<string> = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+  'TZ',
+]);

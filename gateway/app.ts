@@ -1,0 +1,121 @@
+/**
+ * The gateway's composition root. Routed traffic takes the lean handler; only the gateway's own
+ * endpoints (health, metrics) go through Express. Server timeouts are set deliberately so slow
+ * clients cannot hold connections open indefinitely.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { createPool } from '../common/db.js';
+import { sleep } from '../common/deadline.js';
+import { readInternalToken } from '../common/internal-token.js';
+import type { Logger } from '../common/logger.js';
+import { opsRouter, probe } from '../common/ops-router.js';
+import { createRedis, RedisKeys } from '../common/redis.js';
+import type { GatewayConfig } from './config.js';
+import { GatewayMetrics } from './http/gateway-metrics.js';
+import { createRoutedHandler } from './http/routed-handler.js';
+import { RouteSync } from './routing/route-sync.js';
+import { RemoteUpstream } from './upstream/remote-upstream.js';
+import type { Upstream } from './upstream/upstream.js';
+
+export interface GatewayOverrides {
+  /** When set (one-process mode), used instead of a remote control plane. */
+  readonly upstream?: Upstream;
+}
+
+export interface Gateway {
+  start(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/** How long a gateway started before its control plane waits for the internal token. */
+const TOKEN_WAIT_MS = 60_000;
+
+export function createGateway(config: GatewayConfig, logger: Logger, overrides: GatewayOverrides = {}): Gateway {
+  const pool = createPool({ url: config.DATABASE_URL, max: 3, statementTimeoutMs: config.GANTRY_DB_STATEMENT_TIMEOUT_MS, applicationName: 'gantry-gateway' });
+  const subscriber = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
+  const keys = new RedisKeys(config.GANTRY_REDIS_PREFIX);
+  const metrics = new GatewayMetrics();
+  const routes = new RouteSync({ pool, subscriber, channel: keys.configChannel, logger: logger.child({ component: 'routes' }) }, config.GANTRY_ROUTE_RESYNC_INTERVAL_MS);
+  let upstream: Upstream | undefined = overrides.upstream;
+  let server: http.Server | undefined;
+  let closing: Promise<void> | undefined;
+
+  const readiness = async () => ({
+    routes: routes.isLoaded,
+    postgres: await probe(() => pool.query('SELECT 1')),
+    redis: await probe(() => subscriber.ping()),
+  });
+
+  async function start(): Promise<number> {
+    upstream ??= new RemoteUpstream({
+      controlPlaneUrl: config.GANTRY_CONTROL_PLANE_URL,
+      internalToken: config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken()),
+      connections: config.GANTRY_UPSTREAM_CONNECTIONS,
+    });
+    await subscriber.connect();
+    await routes.start();
+    const ops = express();
+    ops.disable('x-powered-by');
+    ops.use(opsRouter(readiness, metrics.registry));
+    const routed = createRoutedHandler(
+      { routes, upstream, metrics, logger: logger.child({ component: 'access' }) },
+      { integrationTimeoutMs: config.GANTRY_INTEGRATION_TIMEOUT_MS, maxBodyBytes: config.GANTRY_GATEWAY_MAX_BODY_BYTES },
+    );
+    const srv = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+      const path = (req.url ?? '/').split('?', 1)[0] as string;
+      if (OPS_PATHS.has(path)) ops(req, res);
+      else routed(req, res);
+    });
+    // Headers must arrive promptly; a whole request (body included) may take the integration
+    // timeout plus upload time, never unbounded.
+    srv.headersTimeout = 10_000;
+    srv.requestTimeout = config.GANTRY_INTEGRATION_TIMEOUT_MS + 30_000;
+    srv.keepAliveTimeout = 5_000;
+    server = srv;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(config.GANTRY_GATEWAY_PORT, config.GANTRY_BIND_HOST, () => resolve());
+    });
+    const port = (srv.address() as AddressInfo).port;
+    logger.info({ port }, 'gateway listening');
+    return port;
+  }
+
+  async function waitForInternalToken(): Promise<string> {
+    const deadline = Date.now() + TOKEN_WAIT_MS;
+    for (;;) {
+      const token = await readInternalToken(pool).catch(() => undefined);
+      if (token !== undefined) return token;
+      if (Date.now() > deadline) throw new Error('no internal token: start the control plane first or set GANTRY_INTERNAL_TOKEN');
+      await sleep(500);
+    }
+  }
+
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      routes.stop();
+      const srv = server;
+      if (srv) {
+        await new Promise<void>((resolve) => {
+          srv.close(() => resolve());
+          srv.closeIdleConnections();
+        });
+      }
+      const steps: [string, () => Promise<unknown>][] = [
+        ['upstream', () => upstream?.close() ?? Promise.resolve()],
+        ['redis', () => subscriber.quit()],
+        ['postgres', () => pool.end()],
+      ];
+      for (const [name, step] of steps) {
+        await step().catch((e: unknown) => logger.warn({ err: e as Error, step: name }, 'shutdown step failed'));
+      }
+      logger.info('gateway stopped');
+    })();
+    return closing;
+  }
+
+  return { start, close };
+}

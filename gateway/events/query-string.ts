@@ -1,0 +1,32 @@
+/**
+ * Parses a raw query string into the 2.0 event's `queryStringParameters` (compat.md §3.1):
+ * names and values decoded, repeated names joined with `,` in arrival order.
+ *
+ * `+` decodes to a space, as in HTML form encoding: that is what API Gateway does for query
+ * strings (a `+` meant literally must be sent as `%2B`). A malformed percent-escape keeps its raw
+ * text instead of failing the request.
+ */
+
+export function parseQueryString(rawQueryString: string): Record<string, string> {
+  const joined = new Map<string, string>();
+  for (const pair of rawQueryString.split('&')) {
+    if (pair === '') continue; // `a=1&&b=2`, or a lone `?`
+    const equals = pair.indexOf('=');
+    const name = decodeQueryComponent(equals < 0 ? pair : pair.slice(0, equals));
+    const value = equals < 0 ? '' : decodeQueryComponent(pair.slice(equals + 1));
+    const previous = joined.get(name);
+    joined.set(name, previous === undefined ? value : `${previous},${value}`);
+  }
+  // fromEntries defines own properties: `?__proto__=x` stays an ordinary key.
+  return Object.fromEntries(joined);
+}
+
+export function decodeQueryComponent(text: string): string {
+  const spaced = text.replaceAll('+', ' ');
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
+}

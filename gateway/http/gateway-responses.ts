@@ -1,0 +1,28 @@
+/**
+ * API Gateway's own answers for routed traffic (compat.md §3.2, api.md): `{"message": …}` bodies,
+ * never Gantry's admin error envelope.
+ */
+import type http from 'node:http';
+
+export const GATEWAY_MESSAGES = {
+  notFound: [404, 'Not Found'],
+  tooLarge: [413, 'Request Entity Too Large'],
+  throttled: [429, 'Too Many Requests'],
+  internal: [500, 'Internal Server Error'],
+  unavailable: [503, 'Service Unavailable'],
+  timedOut: [504, 'Endpoint request timed out'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type GatewayMessage = keyof typeof GATEWAY_MESSAGES;
+
+export function sendGatewayMessage(res: http.ServerResponse, which: GatewayMessage, requestId: string): number {
+  const [status, message] = GATEWAY_MESSAGES[which];
+  const body = JSON.stringify({ message });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'apigw-requestid': requestId,
+  });
+  res.end(body);
+  return status;
+}

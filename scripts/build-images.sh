@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Build every Gantry runtime image (npm run images). For now: gantry/nodejs20:latest.
+#
+# Two ways, chosen automatically per image:
+#   registry: a `docker pull` of the public base answers within GANTRY_PULL_TIMEOUT_S (20 s)
+#             -> runtime-images/<id>/Dockerfile (FROM the public base image)
+#   local:    no registry -> a Debian base made with debootstrap from the host's apt mirror,
+#             imported as gantry/debian-base:bookworm (built once; --force rebuilds it), and
+#             runtime-images/<id>/Dockerfile.local FROM it. For nodejs20 the host's Node 20
+#             binary is copied into a temporary build context (Debian bookworm ships Node 18,
+#             so never `apt-get install nodejs`).
+# Afterwards each image is run to check that the language version matches the runtime id,
+# and the build fails otherwise. Images carry the labels gantry.runtime=<id> and
+# gantry.runtime.version=<full version>; the control plane reads them for GET /v1/runtimes.
+#
+# Usage: bash scripts/build-images.sh [--force] [--local|--registry]
+#   --force      rebuild gantry/debian-base:bookworm even if it exists (and build without cache)
+#   --local      skip the registry probe and build from the Debian base
+#   --registry   require the registry path (fail if the pull fails)
+# Environment:
+#   GANTRY_DEBIAN_MIRROR   override the Debian mirror (default: read from the apt sources)
+#   GANTRY_PULL_TIMEOUT_S  registry probe timeout in seconds (default 20)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BASE_IMAGE=gantry/debian-base:bookworm
+SUITE=bookworm
+PULL_TIMEOUT_S="${GANTRY_PULL_TIMEOUT_S:-20}"
+
+FORCE=0
+MODE=auto
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --local) MODE=local ;;
+    --registry) MODE=registry ;;
+    -h | --help)
+      sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "build-images: unknown argument: $arg" >&2
+      exit 2
+      ;;
+  esac
+done
+
+log() { echo "build-images: $*"; }
+die() {
+  echo "build-images: ERROR: $*" >&2
+  exit 1
+}
+
+TMP_DIRS=()
+cleanup() {
+  local d
+  for d in "${TMP_DIRS[@]+"${TMP_DIRS[@]}"}"; do
+    # debootstrap may leave proc/sys mounted inside its target when it fails.
+    for m in proc sys dev/pts dev; do
+      mountpoint -q "$d/rootfs/$m" 2>/dev/null && umount -l "$d/rootfs/$m" 2>/dev/null || true
+    done
+    rm -rf "$d"
+  done
+}
+trap cleanup EXIT
+
+make_tmp() {
+  local d
+  d="$(mktemp -d "${TMPDIR:-/var/tmp}/gantry-image.XXXXXX")"
+  TMP_DIRS+=("$d")
+  echo "$d"
+}
+
+docker info >/dev/null 2>&1 || die "docker engine not reachable (start it with: npm run services)"
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# remove_replaced OLD_ID NAME: after a rebuild, drop the image NAME used to point to (only that
+# one, and only when nothing uses it any more), so rebuilds do not pile up ~100 MB layers.
+remove_replaced() {
+  local old="$1" name="$2"
+  [[ -n "$old" && "$old" != "$(image_id "$name")" ]] || return 0
+  docker rmi "$old" >/dev/null 2>&1 || true
+}
+
+# registry_reachable IMAGE: true when a pull of IMAGE succeeds within the probe timeout.
+registry_reachable() {
+  local image="$1"
+  case "$MODE" in
+    local) return 1 ;;
+  esac
+  log "probing registry: docker pull $image (timeout ${PULL_TIMEOUT_S}s)"
+  if timeout "$PULL_TIMEOUT_S" docker pull -q "$image" >/dev/null 2>&1; then
+    return 0
+  fi
+  [[ "$MODE" == registry ]] && die "--registry given but 'docker pull $image' failed"
+  log "registry not reachable; building from the Debian base instead"
+  return 1
+}
+
+# ----------------------------------------------------------------- Debian base
+# debian_mirror: the host's apt mirror for the main archive, read at run time.
+debian_mirror() {
+  if [[ -n "${GANTRY_DEBIAN_MIRROR:-}" ]]; then
+    echo "$GANTRY_DEBIAN_MIRROR"
+    return 0
+  fi
+  local m=""
+  # deb822 sources: a stanza whose Suites include exactly the release suite.
+  shopt -s nullglob
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    m="$(awk -v suite="$SUITE" '
+      function flush() { if (uris != "" && ok && types ~ /(^|[ \t])deb([ \t]|$)/) { split(uris, u, /[ \t]+/); print u[1]; found = 1; exit } }
+      /^[ \t]*$/ { flush(); uris = ""; ok = 0; types = "deb"; next }
+      /^[ \t]*#/ { next }
+      tolower($1) == "uris:" { uris = $0; sub(/^[^:]*:[ \t]*/, "", uris) }
+      tolower($1) == "types:" { types = $0; sub(/^[^:]*:[ \t]*/, "", types) }
+      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) ok = 1 }
+      BEGIN { types = "deb" }
+      END { if (!found) flush() }
+    ' "$f")"
+    [[ -n "$m" ]] && break
+  done
+  shopt -u nullglob
+  if [[ -z "$m" && -f /etc/apt/sources.list ]]; then
+    # one-line format: deb [options] URI SUITE COMPONENTS...
+    m="$(awk -v suite="$SUITE" '
+      $1 == "deb" {
+        i = 2
+        if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+        if ($(i + 1) == suite) { print $i; exit }
+      }' /etc/apt/sources.list)"
+  fi
+  [[ -n "$m" ]] || return 1
+  echo "${m%/}"
+}
+
+build_debian_base() {
+  if image_exists "$BASE_IMAGE" && ((FORCE == 0)); then
+    log "$BASE_IMAGE exists (use --force to rebuild)"
+    return 0
+  fi
+  command -v debootstrap >/dev/null 2>&1 || die "debootstrap not installed (npm run services installs it)"
+  [[ "$(id -u)" -eq 0 ]] || die "building $BASE_IMAGE with debootstrap needs root"
+  local mirror
+  mirror="$(debian_mirror)" || die "no Debian mirror for '$SUITE' found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list (set GANTRY_DEBIAN_MIRROR)"
+  local work
+  work="$(make_tmp)"
+  local keyring=()
+  [[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] && keyring=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
+  log "debootstrap --variant=minbase $SUITE from $mirror (a few minutes)"
+  # libstdc++6 and libgcc-s1 are what a Node binary needs beyond libc (both are in minbase
+  # through apt; named here so the requirement is explicit).
+  if ! debootstrap --variant=minbase --include=libstdc++6,libgcc-s1 "${keyring[@]}" \
+    "$SUITE" "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
+    tail -n 30 "$work/debootstrap.log" >&2
+    die "debootstrap failed (log above)"
+  fi
+  # Trim what a runtime image never needs: package caches, docs, man pages, locales.
+  rm -rf "$work/rootfs"/var/cache/apt/archives/*.deb \
+    "$work/rootfs"/var/cache/apt/*.bin \
+    "$work/rootfs"/var/lib/apt/lists/* \
+    "$work/rootfs"/usr/share/doc/* \
+    "$work/rootfs"/usr/share/man/* \
+    "$work/rootfs"/usr/share/info/* \
+    "$work/rootfs"/var/log/* \
+    "$work/rootfs"/tmp/*
+  find "$work/rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} + 2>/dev/null || true
+  log "importing $BASE_IMAGE"
+  local old_id
+  old_id="$(image_id "$BASE_IMAGE")"
+  tar --numeric-owner -C "$work/rootfs" -c . |
+    docker import \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'CMD ["/bin/bash"]' \
+      --message "debootstrap --variant=minbase $SUITE" \
+      - "$BASE_IMAGE" >/dev/null
+  remove_replaced "$old_id" "$BASE_IMAGE"
+  log "$BASE_IMAGE built ($(docker image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
+}
+
+# ----------------------------------------------------------------- checks
+# verify_image IMAGE RUNTIME_ID VERSION_CMD... : run the image, compare the version with the
+# runtime id's major and with the label.
+verify_image() {
+  local image="$1" runtime_id="$2" want_prefix="$3"
+  shift 3
+  local got label_rt label_ver
+  got="$(docker run --rm --network none --read-only --cap-drop ALL --entrypoint "$1" "$image" "${@:2}" 2>&1)" ||
+    die "$image: running '$*' failed: $got"
+  [[ "$got" == "$want_prefix"* ]] || die "$image: version inside is '$got', runtime id $runtime_id needs $want_prefix*"
+  label_rt="$(docker image inspect --format '{{index .Config.Labels "gantry.runtime"}}' "$image")"
+  label_ver="$(docker image inspect --format '{{index .Config.Labels "gantry.runtime.version"}}' "$image")"
+  [[ "$label_rt" == "$runtime_id" ]] || die "$image: label gantry.runtime='$label_rt', expected '$runtime_id'"
+  [[ "$label_ver" == "$got" ]] || die "$image: label gantry.runtime.version='$label_ver' but the runtime reports '$got'"
+  log "$image ok: $runtime_id $got"
+}
+
+# ----------------------------------------------------------------- nodejs20
+build_nodejs20() {
+  local dir="$ROOT/runtime-images/nodejs20"
+  local image=gantry/nodejs20:latest
+  local public_base=node:20-bookworm-slim
+  local nocache=()
+  ((FORCE)) && nocache=(--no-cache)
+  local ctx version
+  ctx="$(make_tmp)"
+  cp -R "$dir/runtime" "$ctx/runtime"
+  # COPY keeps these modes; the image's non-root user must read the runtime, not change it.
+  find "$ctx/runtime" -type d -exec chmod 0755 {} +
+  find "$ctx/runtime" -type f -exec chmod 0644 {} +
+
+  if registry_reachable "$public_base"; then
+    version="$(docker run --rm --entrypoint node "$public_base" --version)"
+    cp "$dir/Dockerfile" "$ctx/Dockerfile"
+    log "building $image from $public_base (node $version)"
+  else
+    build_debian_base
+    local node_bin
+    node_bin="$(command -v node)" || die "no host 'node' found; the local build copies the host's Node 20"
+    node_bin="$(readlink -f "$node_bin")"
+    version="$("$node_bin" --version)"
+    [[ "$version" == v20.* ]] || die "host node at $node_bin is $version; nodejs20 needs Node 20 (install Node 20 on the host or make a registry reachable)"
+    if ldd "$node_bin" 2>/dev/null | grep -q 'not found'; then
+      die "host node at $node_bin has unresolved libraries: $(ldd "$node_bin" | grep 'not found' | tr '\n' ' ')"
+    fi
+    cp "$node_bin" "$ctx/node"
+    chmod 0755 "$ctx/node"
+    cp "$dir/Dockerfile.local" "$ctx/Dockerfile"
+    log "building $image from $BASE_IMAGE with the host's node $version"
+  fi
+  local build_log old_id
+  build_log="$(make_tmp)/build.log"
+  old_id="$(image_id "$image")"
+  if ! docker build "${nocache[@]+"${nocache[@]}"}" \
+    --build-arg "NODE_VERSION=$version" \
+    --label "gantry.runtime=nodejs20" \
+    --label "gantry.runtime.version=$version" \
+    -t "$image" "$ctx" >"$build_log" 2>&1; then
+    tail -n 30 "$build_log" >&2
+    die "docker build of $image failed (log above)"
+  fi
+  verify_image "$image" nodejs20 v20. /usr/local/bin/node --version
+  remove_replaced "$old_id" "$image"
+  log "$image: $(docker image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}')"
+}
+
+build_nodejs20
+log "all runtime images built"
