@@ -1,0 +1,128 @@
+/**
+ * A whole Gantry (control plane + gateway, as separate components talking HTTP) on real Docker,
+ * Postgres and Redis, isolated for one test file: its own database, Redis prefix, data directory
+ * and node id (which labels its containers). Teardown closes both, then checks that nothing this
+ * stack started is left behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import type { Test } from 'tap';
+import { dropDatabase } from '../../common/db.js';
+import { createLogger } from '../../common/logger.js';
+import { createControlPlane } from '../../control-plane/app.js';
+import { loadControlPlaneConfig } from '../../control-plane/config.js';
+import { createGateway } from '../../gateway/app.js';
+import { loadGatewayConfig } from '../../gateway/config.js';
+import { requireServices, TEST_DATABASE_BASE, TEST_REDIS_URL } from './services.js';
+
+export interface Stack {
+  readonly controlPlaneUrl: string;
+  readonly gatewayUrl: string;
+  readonly token: string;
+  readonly nodeId: string;
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  /** Admin API call with the admin token; JSON bodies are serialised. */
+  admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** Containers of this stack currently known to Docker. */
+  containers(): Promise<Docker.ContainerInfo[]>;
+}
+
+export interface StackOptions {
+  readonly env?: Record<string, string>;
+}
+
+export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stack> {
+  await requireServices(t);
+  const id = randomBytes(4).toString('hex');
+  const nodeId = `test-${id}`;
+  const databaseUrl = withDatabase(TEST_DATABASE_BASE, `gantry_test_${id}`);
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-test-'));
+  const token = `test-admin-token-${randomBytes(16).toString('hex')}`;
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    GANTRY_REDIS_PREFIX: `test:${id}:`,
+    GANTRY_ADMIN_TOKEN: token,
+    GANTRY_DATA_DIR: dataDir,
+    GANTRY_NODE_ID: nodeId,
+    GANTRY_CONTROL_PLANE_PORT: '0',
+    GANTRY_GATEWAY_PORT: '0',
+    GANTRY_BIND_HOST: '127.0.0.1',
+    GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
+    ...opts.env,
+  };
+  const logger = createLogger({ level: process.env.GANTRY_TEST_LOG_LEVEL ?? 'silent', name: nodeId });
+  const controlPlane = createControlPlane(loadControlPlaneConfig(env), logger, { announce: () => undefined });
+  const cpPort = await controlPlane.start();
+  const controlPlaneUrl = `http://127.0.0.1:${cpPort}`;
+  const gateway = createGateway(loadGatewayConfig({ ...env, GANTRY_CONTROL_PLANE_URL: controlPlaneUrl }), logger);
+  const gwPort = await gateway.start();
+  const docker = new Docker();
+  const containers = () => docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
+
+  t.teardown(async () => {
+    await gateway.close();
+    await controlPlane.close();
+    const left = await containers();
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await dropDatabase(databaseUrl).catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+    if (left.length > 0) throw new Error(`${left.length} container(s) of ${nodeId} survived shutdown`);
+  });
+
+  return {
+    controlPlaneUrl,
+    gatewayUrl: `http://127.0.0.1:${gwPort}`,
+    token,
+    nodeId,
+    databaseUrl,
+    dataDir,
+    admin: (method, p, body, headers = {}) =>
+      fetch(controlPlaneUrl + p, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined || Buffer.isBuffer(body) ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body: Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
+      }),
+    containers,
+  };
+}
+
+export function withDatabase(base: string, name: string): string {
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Creates a nodejs20 function from a zip; fails the test on anything but 201. */
+export async function deployFunction(
+  t: Test,
+  stack: Stack,
+  name: string,
+  zip: Buffer,
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  const res = await stack.admin('POST', '/v1/functions', {
+    name,
+    runtime: 'nodejs20',
+    handler: 'index.handler',
+    code: { zipBase64: zip.toString('base64') },
+    ...extra,
+  });
+  const body = (await res.json()) as Record<string, unknown>;
+  t.equal(res.status, 201, `create ${name}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Polls `probe` until it returns true or `timeoutMs` passes; never a fixed sleep. */
+export async function eventually(probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
