@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `npm test` runs this first: it says exactly which prerequisite is missing (and how to get it)
+// instead of letting dozens of tests fail on a connection error.
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+
+const pgUrl = new URL(process.env.GANTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+const redisUrl = new URL(process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+const images = ['gantry/nodejs20:latest'];
+
+function reachable(host, port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port, timeout: 1500 });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => (s.destroy(), resolve(false)));
+  });
+}
+
+function docker(args) {
+  try {
+    execFileSync('docker', args, { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const missing = [];
+if (!(await reachable(pgUrl.hostname, Number(pgUrl.port || 5432)))) missing.push(`Postgres at ${pgUrl.host} (npm run services)`);
+if (!(await reachable(redisUrl.hostname, Number(redisUrl.port || 6379)))) missing.push(`Redis at ${redisUrl.host} (npm run services)`);
+if (!docker(['info'])) missing.push('a running Docker engine (npm run services)');
+else for (const image of images) if (!docker(['image', 'inspect', image])) missing.push(`the runtime image ${image} (npm run images)`);
+
+if (missing.length > 0) {
+  console.error(`Tests need:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
+  process.exit(1);
+}
+console.log('test prerequisites: Postgres, Redis, Docker and runtime images present');
