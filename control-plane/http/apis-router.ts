@@ -58,6 +58,10 @@ export function apisRouter(deps: ApisRouterDeps): Router {
     const body = parseBody(createRouteSchema, req.body);
     const problem = api.protocol === 'http' ? httpRouteKeyProblem(body.routeKey) : websocketRouteKeyProblem(body.routeKey);
     if (problem !== undefined) throw new GantryError('ValidationError', `Invalid routeKey: ${problem}.`, { component: 'admin-api' });
+    if (body.payloadFormatVersion === '1.0') {
+      // Refused rather than silently served as 2.0: the 1.0 event shape is not built yet.
+      throw new GantryError('ValidationError', 'payloadFormatVersion "1.0" is not supported yet; use "2.0".', { component: 'admin-api' });
+    }
     if ((await deps.functions.get(tenant, body.function)) === undefined) {
       throw new GantryError('ValidationError', `Function "${body.function}" does not exist.`, { component: 'admin-api' });
     }

@@ -16,7 +16,7 @@ const cases: readonly { name: string; durationUs: number; initUs: number; timeou
   { name: 'bills init alone when the handler never ran', durationUs: 0, initUs: 250_100, timeoutMs: 3_000, billed: 251 },
   { name: 'caps a timed-out invocation at the timeout', durationUs: 3_000_400, initUs: 0, timeoutMs: 3_000, billed: 3_000 },
   { name: 'caps duration plus init at the timeout', durationUs: 2_500_000, initUs: 900_000, timeoutMs: 3_000, billed: 3_000 },
-  { name: 'does not cap a duration exactly at the timeout below it', durationUs: 2_999_001, initUs: 0, timeoutMs: 3_000, billed: 3_000 },
+  { name: 'rounds up to exactly the timeout and no further', durationUs: 2_999_001, initUs: 0, timeoutMs: 3_000, billed: 3_000 },
   { name: 'treats a negative duration as zero', durationUs: -5_000, initUs: 1_200, timeoutMs: 3_000, billed: 2 },
   { name: 'treats a negative init duration as zero', durationUs: 1_200, initUs: -5_000, timeoutMs: 3_000, billed: 2 },
 ];
