@@ -15,7 +15,7 @@ import type { RuntimeCatalog } from '../runtimes/runtime-catalog.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { CodeArchive, FunctionStore } from '../store/function-store.js';
 import type { FunctionCache } from './function-cache.js';
-import type { FunctionConfigPatch, FunctionRecord, NetworkMode, TenantId } from './function-types.js';
+import type { FunctionConfigPatch, FunctionRecord, FunctionSettings, TenantId } from './function-types.js';
 
 export interface FunctionServiceDeps {
   readonly store: FunctionStore;
@@ -28,14 +28,8 @@ export interface FunctionServiceDeps {
   readonly logger: Logger;
 }
 
-export interface CreateFunctionInput {
+export interface CreateFunctionInput extends FunctionSettings {
   readonly name: string;
-  readonly runtime: string;
-  readonly handler: string;
-  readonly memoryMb: number;
-  readonly timeoutMs: number;
-  readonly environment: Readonly<Record<string, string>>;
-  readonly network: NetworkMode;
   readonly zip: Buffer;
 }
 

@@ -11,17 +11,21 @@ export const DEFAULT_TENANT = 'default' as TenantId;
 
 export type NetworkMode = 'default' | 'none';
 
-export interface FunctionVersion {
-  readonly tenantId: TenantId;
-  readonly functionId: FunctionId;
-  readonly versionId: VersionId;
-  readonly name: string;
+/** What a user configures about how a function runs; every change makes a new version. */
+export interface FunctionSettings {
   readonly runtime: string;
   readonly handler: string;
   readonly memoryMb: number;
   readonly timeoutMs: number;
   readonly environment: Readonly<Record<string, string>>;
   readonly network: NetworkMode;
+}
+
+export interface FunctionVersion extends FunctionSettings {
+  readonly tenantId: TenantId;
+  readonly functionId: FunctionId;
+  readonly versionId: VersionId;
+  readonly name: string;
   readonly codeSha256: string;
   readonly codeSize: number;
 }
@@ -34,13 +38,7 @@ export interface FunctionRecord extends FunctionVersion {
 }
 
 /** What the admin API may change; absent keys keep their value. */
-export interface FunctionConfigPatch {
-  readonly runtime?: string;
-  readonly handler?: string;
-  readonly memoryMb?: number;
-  readonly timeoutMs?: number;
-  readonly environment?: Readonly<Record<string, string>>;
-  readonly network?: NetworkMode;
+export interface FunctionConfigPatch extends Partial<FunctionSettings> {
   readonly reservedConcurrency?: number | null;
   readonly provisionedConcurrency?: number | null;
 }

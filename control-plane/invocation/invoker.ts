@@ -14,7 +14,7 @@ import type { InvocationSource, LedgerEntry, MeteringLedger } from '../metering/
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { RuntimeReply } from '../runtime-api/runtime-reply.js';
 import { functionArn } from '../scheduler/isolation.js';
-import type { ColdStartKind, EnvironmentLease, Scheduler } from '../scheduler/scheduler.js';
+import type { ColdStartKind, Scheduler } from '../scheduler/scheduler.js';
 import { classifyInitFailure, classifyReply, type Classified } from './classify.js';
 
 export interface InvokeRequest {

@@ -10,6 +10,7 @@ import type {
   FunctionConfigPatch,
   FunctionId,
   FunctionRecord,
+  FunctionSettings,
   NetworkMode,
   TenantId,
   VersionId,
@@ -22,15 +23,9 @@ export interface CodeArchive {
   readonly unzippedBytes: number;
 }
 
-export interface NewFunction {
+export interface NewFunction extends FunctionSettings {
   readonly tenantId: TenantId;
   readonly name: string;
-  readonly runtime: string;
-  readonly handler: string;
-  readonly memoryMb: number;
-  readonly timeoutMs: number;
-  readonly environment: Readonly<Record<string, string>>;
-  readonly network: NetworkMode;
   readonly code: CodeArchive;
 }
 
@@ -178,7 +173,7 @@ async function putArchive(c: PoolClient, code: CodeArchive): Promise<void> {
   );
 }
 
-type VersionFields = Pick<NewFunction, 'tenantId' | 'runtime' | 'handler' | 'memoryMb' | 'timeoutMs' | 'environment' | 'network'>;
+type VersionFields = FunctionSettings & { readonly tenantId: TenantId };
 
 async function insertVersion(
   c: PoolClient,
