@@ -41,8 +41,9 @@ export async function readZipManifest(zip: Buffer, limits: ZipLimits): Promise<Z
   checkZipSize(zip, limits);
   const entries: ZipEntryInfo[] = [];
   let declared = 0;
+  const seen = new SeenPaths();
   await forEachEntry(zip, async (zf, entry) => {
-    const info = await describeEntry(zf, entry);
+    const info = await describeEntry(zf, entry, seen);
     declared += entry.uncompressedSize;
     if (declared > limits.maxUnzippedBytes) throw tooLargeUnzipped(limits);
     entries.push(info);
@@ -56,8 +57,9 @@ export async function extractZip(zip: Buffer, dest: string, limits: ZipLimits): 
   await mkdir(dest, { recursive: true, mode: 0o755 });
   let written = 0;
   const budget = () => limits.maxUnzippedBytes - written;
+  const seen = new SeenPaths();
   await forEachEntry(zip, async (zf, entry) => {
-    const info = await describeEntry(zf, entry);
+    const info = await describeEntry(zf, entry, seen);
     const target = path.join(dest, info.name);
     if (info.kind === 'directory') {
       await mkdir(target, { recursive: true, mode: 0o755 });
@@ -77,10 +79,30 @@ export async function extractZip(zip: Buffer, dest: string, limits: ZipLimits): 
   return written;
 }
 
-async function describeEntry(zf: yauzl.ZipFile, entry: yauzl.Entry): Promise<ZipEntryInfo> {
+/** Symlinks and parent directories seen so far: nothing may be written through a symlink. */
+class SeenPaths {
+  private readonly links = new Set<string>();
+  private readonly parents = new Set<string>();
+  check(name: string, isLink: boolean): void {
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      if (this.links.has(prefix)) throw badZip(`Zip entry "${name}" lies beneath the symlink "${prefix}".`);
+      this.parents.add(prefix);
+    }
+    if (isLink) {
+      if (this.parents.has(name)) throw badZip(`Zip entry "${name}" is a symlink over a directory of the archive.`);
+      this.links.add(name);
+    }
+  }
+}
+
+async function describeEntry(zf: yauzl.ZipFile, entry: yauzl.Entry, seen: SeenPaths): Promise<ZipEntryInfo> {
   const name = validateName(entry.fileName);
   const unixMode = (entry.externalFileAttributes >>> 16) & 0xffff;
-  if ((unixMode & S_IFMT) === S_IFLNK) {
+  const isLink = (unixMode & S_IFMT) === S_IFLNK;
+  seen.check(name, isLink);
+  if (isLink) {
     const linkTarget = await readSmallEntry(zf, entry);
     checkSymlinkTarget(name, linkTarget);
     return { name, kind: 'symlink', mode: unixMode };
@@ -173,6 +195,10 @@ class ByteBudget extends Transform {
 
 /** yauzl validates names itself while decoding; say in our words which rule an entry broke. */
 function describeYauzlError(e: unknown): GantryError {
+  const code = (e as { code?: string }).code;
+  // Filesystem errors name server paths: say what went wrong without them.
+  if (code === 'EEXIST') return badZip('The zip archive contains the same path twice.', e);
+  if (code !== undefined && /^E[A-Z]+$/.test(code)) return badZip('The zip archive could not be extracted.', e);
   const msg = (e as Error).message;
   if (/absolute path|invalid relative path/.test(msg)) return badZip(`Zip entry escapes the archive root (${msg}).`, e);
   return badZip(`The zip archive is corrupt (${msg}).`, e);

@@ -23,9 +23,11 @@ export class FunctionCache {
     // A failed load is not cached, and neither is one that raced with an invalidation.
     loading.then(
       () => {
-        if (generation !== this.generation) this.entries.delete(key);
+        if (generation !== this.generation && this.entries.get(key) === loading) this.entries.delete(key);
       },
-      () => this.entries.delete(key),
+      () => {
+        if (this.entries.get(key) === loading) this.entries.delete(key);
+      },
     );
     return loading;
   }

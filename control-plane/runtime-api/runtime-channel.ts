@@ -31,6 +31,8 @@ export class RuntimeChannel {
   private inFlight: InFlight | undefined;
   private readyWaiter: ((o: ReadyOutcome) => void) | undefined;
   private everPolled = false;
+  /** An init/error that arrived before anyone called ready(). */
+  private earlyInitError: ReadyOutcome | undefined;
   private exited: { exit: ContainerExit | undefined } | undefined;
 
   constructor(private readonly socketPath: string) {
@@ -58,6 +60,7 @@ export class RuntimeChannel {
   /** Resolves when the runtime first polls `next` (init done), reports init/error, exits, or times out. */
   ready(timeoutMs: number): Promise<ReadyOutcome> {
     if (this.everPolled) return Promise.resolve({ kind: 'ready' });
+    if (this.earlyInitError) return Promise.resolve(this.earlyInitError);
     if (this.exited) return Promise.resolve({ kind: 'exited', exit: this.exited.exit });
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
@@ -188,6 +191,8 @@ export class RuntimeChannel {
     const f = this.inFlight;
     if (this.readyWaiter) {
       this.readyWaiter({ kind: 'init-error', errorType, body });
+    } else if (!this.everPolled && !f) {
+      this.earlyInitError = { kind: 'init-error', errorType, body };
     } else if (f && !f.answered) {
       // A re-init during an invoke ("suppressed init", compat.md §1.1): that invoke gets the error.
       f.settle({ kind: 'error', errorType, body, timing: { startedAtNs: f.startedAtNs, endedAtNs: process.hrtime.bigint() } });

@@ -28,6 +28,8 @@ export class Environment {
   private _state: EnvironmentState = 'starting';
   /** Set when the function changed: the environment finishes its invocation, then dies. */
   retired = false;
+  /** The container has stopped: never hand this environment out again. */
+  exited = false;
   containerId: ContainerId | undefined;
   lastUsedMs: number;
 

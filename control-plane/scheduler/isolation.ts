@@ -63,6 +63,12 @@ export function functionArn(region: string, name: string): string {
 }
 
 export function lambdaEnvironment(v: FunctionVersion, o: IsolationOptions): Record<string, string> {
+  // Lambda's unreserved defaults: a function may override these with its own variables.
+  const defaults: Record<string, string> = {
+    LANG: 'en_US.UTF-8',
+    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+    ...runtimePaths(v.runtime),
+  };
   const reserved: Record<string, string> = {
     _HANDLER: v.handler,
     AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
@@ -77,19 +83,23 @@ export function lambdaEnvironment(v: FunctionVersion, o: IsolationOptions): Reco
     AWS_REGION: o.region,
     AWS_DEFAULT_REGION: o.region,
     TZ: ':UTC',
-    LANG: 'en_US.UTF-8',
-    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
-    ...runtimeSpecific(v.runtime),
+    ...executionEnv(v.runtime),
   };
-  // Reserved keys win over the function's own (the admin API already refuses them).
-  return { ...v.environment, ...reserved };
+  // Reserved keys win over the function's own (the admin API refuses them anyway).
+  return { ...defaults, ...v.environment, ...reserved };
 }
 
-function runtimeSpecific(runtime: string): Record<string, string> {
+/** AWS_EXECUTION_ENV, which `provided` runtimes do not get (compat.md §1.4). */
+function executionEnv(runtime: string): Record<string, string> {
+  if (runtime.startsWith('nodejs')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}.x` };
+  if (runtime.startsWith('python')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
+  return {};
+}
+
+function runtimePaths(runtime: string): Record<string, string> {
   const path = '/usr/local/bin:/usr/bin/:/bin:/opt/bin';
   if (runtime.startsWith('nodejs')) {
     return {
-      AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}.x`,
       PATH: path,
       NODE_PATH: '/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
       LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
@@ -97,13 +107,11 @@ function runtimeSpecific(runtime: string): Record<string, string> {
   }
   if (runtime.startsWith('python')) {
     return {
-      AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
       PATH: path,
       PYTHONPATH: '/var/runtime',
       LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
     };
   }
-  // `provided`: no AWS_EXECUTION_ENV (compat.md §1.4).
   return { PATH: path, LD_LIBRARY_PATH: '/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib' };
 }
 

@@ -145,6 +145,13 @@ export class Scheduler {
         streamId: randomBytes(16).toString('hex'),
       });
       env.containerId = await this.startSlots.run(() => this.deps.containers.start(spec));
+      if (env.isDead) {
+        // Destroyed (close()) while the engine was starting it: nothing else will remove it.
+        await this.deps.containers.destroy(env.containerId).catch(() => undefined);
+        await env.channel.close();
+        await rm(socketDir, { recursive: true, force: true });
+        throw unavailable('The control plane is shutting down.');
+      }
       const startedNs = process.hrtime.bigint();
       this.watchExit(env);
       const ready = await channel.ready(this.opts.initTimeoutMs);
@@ -172,6 +179,7 @@ export class Scheduler {
   }
 
   private onExit(env: Environment, exit: ContainerExit | undefined): void {
+    env.exited = true;
     env.channel.markExited(exit);
     if (!env.isDead && env.state !== 'busy') void this.destroy(env, 'container exited');
   }
@@ -188,7 +196,7 @@ export class Scheduler {
         released = true;
         env.channel.finishInvocation();
         if (env.isDead) return;
-        if (disposition === 'discard' || env.retired || this.closing) {
+        if (disposition === 'discard' || env.retired || env.exited || this.closing) {
           void this.destroy(env, disposition === 'discard' ? 'discarded' : 'retired');
           return;
         }
