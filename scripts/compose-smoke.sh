@@ -17,6 +17,7 @@
 #   GANTRY_GATEWAY_HOST_PORT         default 8080, or a free port when 8080 is taken
 #   GANTRY_NODE_ID                   default compose-smoke-<pid> (labels its function containers)
 #   GANTRY_ADMIN_TOKEN               unset by default: the smoke reads the generated one from the log
+#   GANTRY_DATA_DIR                  default: a temporary directory, removed at the end
 #   GANTRY_SMOKE_UP_TIMEOUT_S        bound on build + up (default 1800)
 #   GANTRY_SMOKE_READY_TIMEOUT_S     bound on each readiness wait (default 180)
 set -euo pipefail
@@ -111,6 +112,13 @@ CP="http://127.0.0.1:$CP_PORT"
 GW="http://127.0.0.1:$GW_PORT"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/gantry-smoke.XXXXXX")"
+chmod 0755 "$WORK"
+# A data dir of its own (the same path inside and outside the control plane's container): a
+# control plane clears <data dir>/containers at start, which would break another Gantry
+# (a user's stack, `npm start`) using the default /var/lib/gantry.
+if ((DO_UP)); then
+  export GANTRY_DATA_DIR="${GANTRY_DATA_DIR:-$WORK/data}"
+fi
 OK=0
 teardown() {
   local rc=$?
