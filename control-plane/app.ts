@@ -30,6 +30,8 @@ import { Invoker } from './invocation/invoker.js';
 import { PostgresLedger } from './metering/postgres-ledger.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { RuntimeCatalog } from './runtimes/runtime-catalog.js';
+import { ConcurrencyLimiter } from './scheduler/concurrency-limiter.js';
+import { containersDirOf } from './scheduler/environment-starter.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { ApiStore } from './store/api-store.js';
 import { FunctionStore } from './store/function-store.js';
@@ -66,6 +68,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       containers,
       codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
       imageFor: (runtime) => catalog.imageFor(runtime),
+      stemCellRuntimes: async () => (await catalog.available()).map((r) => r.id).filter((id) => catalog.canSpecialize(id)),
       logger: logger.child({ component: 'scheduler' }),
     },
     {
@@ -77,12 +80,16 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       keepWarmMs: config.GANTRY_KEEP_WARM_MS,
       maxConcurrentStarts: config.GANTRY_DOCKER_MAX_CONCURRENT_STARTS,
       initTimeoutMs: config.GANTRY_INIT_TIMEOUT_MS,
+      nodeMemoryMb: config.GANTRY_NODE_MEMORY_MB,
+      stemCellsPerRuntime: config.GANTRY_STEM_CELLS_PER_RUNTIME,
+      stemCellMemoryMb: config.GANTRY_STEM_CELL_MEMORY_MB,
+      initFailureBackoffMs: config.GANTRY_INIT_FAILURE_BACKOFF_MS,
     },
   );
   const ledger = new PostgresLedger(pool);
   const metrics = new ControlPlaneMetrics(() => scheduler.stats());
   const invoker = new Invoker(
-    { functions: functionCache, scheduler, ledger, metrics, logger: logger.child({ component: 'invoker' }) },
+    { functions: functionCache, scheduler, limiter: new ConcurrencyLimiter(), ledger, metrics, logger: logger.child({ component: 'invoker' }) },
     { region: config.GANTRY_REGION, nodeId: config.GANTRY_NODE_ID },
   );
   const publishChange = async () => {
@@ -111,7 +118,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       (auth as TokenAuth).authenticate(req.headers.authorization, false);
       next();
     });
-    app.use(functionsRouter({ service: functionService, store: functionStore, catalog }));
+    app.use(functionsRouter({ service: functionService, store: functionStore, catalog, provisionedReady: (id) => scheduler.provisionedReady(id) }));
     app.use(apisRouter({ apis: apiStore, functions: functionStore, publicUrl: config.GANTRY_PUBLIC_URL, publishChange }));
     app.use(notFoundHandler());
     app.use(errorHandler(logger.child({ component: 'admin-api' })));
@@ -138,6 +145,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     await Promise.all([redis.connect(), subscriber.connect()]);
     await subscribeToChanges();
     await sweepOrphans();
+    await syncProvisioned();
     await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {
       logger.warn({ err: e as Error }, 'function network not ready; functions with network "default" will fail to start');
     });
@@ -153,18 +161,34 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   }
 
   async function subscribeToChanges(): Promise<void> {
-    subscriber.on('message', () => functionCache.invalidateAll());
+    const onChange = () => {
+      functionCache.invalidateAll();
+      void syncProvisioned();
+    };
+    subscriber.on('message', onChange);
     // Messages may have been missed while disconnected: forget everything on reconnect.
-    subscriber.on('ready', () => functionCache.invalidateAll());
+    subscriber.on('ready', onChange);
     await subscriber.subscribe(keys.configChannel);
+  }
+
+  /** Hands the scheduler the provisioned concurrency every function currently asks for. */
+  async function syncProvisioned(): Promise<void> {
+    try {
+      const list = await functionStore.listProvisioned();
+      scheduler.setProvisioned(new Map(list.map((f) => [f.functionId, { version: f, count: f.provisionedConcurrency ?? 0 }])));
+    } catch (e) {
+      logger.warn({ err: e as Error }, 'provisioned concurrency not loaded');
+    }
   }
 
   async function sweepOrphans(): Promise<void> {
     const orphans = await containers.listManaged({ 'gantry.managed': 'true', 'gantry.node': config.GANTRY_NODE_ID });
     await Promise.all(orphans.map((o) => containers.destroy(o.id)));
     if (orphans.length > 0) logger.info({ count: orphans.length }, 'orphan containers removed');
-    await rm(path.join(config.GANTRY_DATA_DIR, 'containers'), { recursive: true, force: true });
-    await mkdir(path.join(config.GANTRY_DATA_DIR, 'containers'), { recursive: true, mode: 0o755 });
+    // Only this node's directories: another node may share the data dir.
+    const mine = containersDirOf(config.GANTRY_DATA_DIR, config.GANTRY_NODE_ID);
+    await rm(mine, { recursive: true, force: true });
+    await mkdir(mine, { recursive: true, mode: 0o755 });
   }
 
   function close(): Promise<void> {

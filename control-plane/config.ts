@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
+import { defaultNodeMemoryMb } from './scheduler/placement.js';
 
 const schema = z
   .object({
@@ -30,6 +31,14 @@ const schema = z
     GANTRY_DOCKER_TIMEOUT_MS: intFrom(30_000, 1_000, 300_000),
     // Lambda's own init limit is 10 s; a runtime that has not polled /next by then is dead.
     GANTRY_INIT_TIMEOUT_MS: intFrom(10_000, 100, 300_000),
+    // Sum of memoryMb of live environments on this node (default: 3/4 of host memory).
+    GANTRY_NODE_MEMORY_MB: intFrom(defaultNodeMemoryMb(os.totalmem()), 128, 16_777_216),
+    // Prewarmed runtime containers per runtime (0 disables stem cells).
+    GANTRY_STEM_CELLS_PER_RUNTIME: intFrom(2, 0, 64),
+    // Memory size of the default stem cells: Lambda's default function size.
+    GANTRY_STEM_CELL_MEMORY_MB: intFrom(128, 64, 10240),
+    // After an init failure, calls within this window get the same error without a new start.
+    GANTRY_INIT_FAILURE_BACKOFF_MS: intFrom(2_000, 0, 600_000),
   })
   .superRefine((c, ctx) => {
     if (c.GANTRY_DATA_DIR !== '' && !c.GANTRY_DATA_DIR.startsWith('/')) {

@@ -41,15 +41,20 @@ export class DockerContainerRuntime implements ContainerRuntime {
   }
 
   async waitForExit(id: ContainerId): Promise<ContainerExit> {
-    // No deadline: this resolves when the container stops, which may be hours from now.
-    try {
-      const r = (await this.docker.getContainer(id).wait()) as { StatusCode?: number };
-      const info = await this.call('inspect container', () => this.docker.getContainer(id).inspect()).catch(() => undefined);
-      return { exitCode: r.StatusCode ?? null, oomKilled: info?.State.OOMKilled ?? false };
-    } catch (e) {
-      const err = translate(e, 'wait container');
-      if (err.kind === 'not-found') return { exitCode: null, oomKilled: false };
-      throw err;
+    // No deadline: this resolves when the container stops, which may be hours from now. While the
+    // engine is unreachable (restarting) the container may well be running on, serving over its
+    // socket: keep asking rather than declare it dead.
+    for (let backoffMs = 500; ; backoffMs = Math.min(backoffMs * 2, 5_000)) {
+      try {
+        const r = (await this.docker.getContainer(id).wait()) as { StatusCode?: number };
+        const info = await this.call('inspect container', () => this.docker.getContainer(id).inspect()).catch(() => undefined);
+        return { exitCode: r.StatusCode ?? null, oomKilled: info?.State.OOMKilled ?? false };
+      } catch (e) {
+        const err = translate(e, 'wait container');
+        if (err.kind === 'not-found') return { exitCode: null, oomKilled: false };
+        if (err.kind !== 'engine-unavailable') throw err;
+        await new Promise((r) => setTimeout(r, backoffMs).unref());
+      }
     }
   }
 

@@ -3,17 +3,17 @@
  * until a change notification (Redis pub/sub) or a local update clears it. An invocation never
  * waits on Postgres unless the function was just changed or never invoked on this node.
  */
-import type { FunctionVersion, TenantId } from './function-types.js';
+import type { FunctionRecord, TenantId } from './function-types.js';
 
-export type LoadFunction = (tenantId: TenantId, name: string) => Promise<FunctionVersion | undefined>;
+export type LoadFunction = (tenantId: TenantId, name: string) => Promise<FunctionRecord | undefined>;
 
 export class FunctionCache {
-  private entries = new Map<string, Promise<FunctionVersion | undefined>>();
+  private entries = new Map<string, Promise<FunctionRecord | undefined>>();
   private generation = 0;
 
   constructor(private readonly load: LoadFunction) {}
 
-  get(tenantId: TenantId, name: string): Promise<FunctionVersion | undefined> {
+  get(tenantId: TenantId, name: string): Promise<FunctionRecord | undefined> {
     const key = `${tenantId}\u0000${name}`;
     const hit = this.entries.get(key);
     if (hit) return hit;

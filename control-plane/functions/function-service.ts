@@ -63,7 +63,8 @@ export class FunctionService {
       checkHandler(await readZipManifest(zip, API_ZIP_LIMITS), runtime, handler);
     }
     const record = await this.deps.store.patch(tenantId, name, patch);
-    await this.changed(record);
+    // Only concurrency settings changed: the version, and so its warm environments, stay.
+    await this.changed(record, record.versionId !== current.versionId);
     return record;
   }
 
@@ -90,9 +91,9 @@ export class FunctionService {
     throw new GantryError('ValidationError', `Runtime "${runtime}" ${why}; available: ${ids}.`, { component: 'admin-api' });
   }
 
-  private async changed(record: FunctionRecord): Promise<void> {
+  private async changed(record: FunctionRecord, newVersion = true): Promise<void> {
     this.deps.cache.invalidateAll();
-    this.deps.scheduler.retire(record.functionId);
+    if (newVersion) this.deps.scheduler.retire(record.functionId);
     await this.deps.publishChange().catch((e: unknown) => {
       // Other nodes still converge: they resync on reconnect; this node is already up to date.
       this.deps.logger.warn({ err: e as Error }, 'config change not published');

@@ -8,12 +8,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
 import type { FunctionCache } from '../functions/function-cache.js';
-import type { FunctionVersion, TenantId } from '../functions/function-types.js';
+import type { FunctionRecord, FunctionVersion, TenantId } from '../functions/function-types.js';
 import { billedDurationMs } from '../metering/billing.js';
 import type { InvocationSource, LedgerEntry, MeteringLedger } from '../metering/ledger.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { RuntimeReply } from '../runtime-api/runtime-reply.js';
 import { functionArn } from '../scheduler/isolation.js';
+import type { ConcurrencyLimiter } from '../scheduler/concurrency-limiter.js';
 import type { ColdStartKind, Scheduler } from '../scheduler/scheduler.js';
 import { classifyInitFailure, classifyReply, type Classified } from './classify.js';
 
@@ -35,6 +36,7 @@ export interface InvokeResult extends Classified {
 export interface InvokerDeps {
   readonly functions: FunctionCache;
   readonly scheduler: Scheduler;
+  readonly limiter: ConcurrencyLimiter;
   readonly ledger: MeteringLedger;
   readonly metrics: ControlPlaneMetrics;
   readonly logger: Logger;
@@ -70,10 +72,24 @@ export class Invoker {
       if (version === undefined) {
         throw new GantryError('ResourceNotFound', `Function not found: ${req.functionName}`, { component: 'invoke-api' });
       }
-      return await this.run(version, req, randomUUID());
+      const lease = this.takeConcurrencyLease(version);
+      try {
+        return await this.run(version, req, randomUUID());
+      } finally {
+        lease.release();
+      }
     } finally {
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const w of this.drainWaiters.splice(0)) w();
+    }
+  }
+
+  private takeConcurrencyLease(f: FunctionRecord) {
+    try {
+      return this.deps.limiter.acquire(f.functionId, f.reservedConcurrency);
+    } catch (e) {
+      this.deps.metrics.throttles.inc({ function: f.name });
+      throw e;
     }
   }
 
@@ -82,13 +98,15 @@ export class Invoker {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  private async run(version: FunctionVersion, req: InvokeRequest, invocationId: string): Promise<InvokeResult> {
+  private async run(version: FunctionRecord, req: InvokeRequest, invocationId: string): Promise<InvokeResult> {
     const startedAt = new Date();
     for (let attempt = 1; ; attempt++) {
       const acquired = await this.deps.scheduler.acquire(version);
       if (acquired.kind === 'init-failed') {
         const classified = classifyInitFailure(acquired.outcome, invocationId, version.timeoutMs);
-        return this.finish(version, req, invocationId, startedAt, classified, 0, acquired.initDurationUs, 'container');
+        // A cached init failure ran nothing, so it is not metered (compat.md §9: only what runs is billed).
+        if (acquired.cached) return { ...classified, invocationId, billedMs: 0, durationUs: 0, initDurationUs: 0, coldStart: 'none' };
+        return this.finish(version, req, invocationId, startedAt, classified, 0, acquired.initDurationUs, acquired.coldStart);
       }
       const { lease } = acquired;
       let disposition: 'reuse' | 'discard' = 'discard';

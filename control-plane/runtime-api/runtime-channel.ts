@@ -34,6 +34,9 @@ export class RuntimeChannel {
   /** An init/error that arrived before anyone called ready(). */
   private earlyInitError: ReadyOutcome | undefined;
   private exited: { exit: ContainerExit | undefined } | undefined;
+  /** A stem cell's parked `GET /gantry/v1/specialize`, answered once with its function. */
+  private parkedSpecialize: http.ServerResponse | undefined;
+  private specializeWaiter: (() => void) | undefined;
 
   constructor(private readonly socketPath: string) {
     this.server = http.createServer((req, res) => this.route(req, res));
@@ -74,6 +77,33 @@ export class RuntimeChannel {
   }
 
   /**
+   * A stem cell is ready once its runtime waits for a function (design.md, Stem cells). Resolves
+   * true then, false when it exits or does not ask within `timeoutMs`.
+   */
+  awaitSpecializeRequest(timeoutMs: number): Promise<boolean> {
+    if (this.parkedSpecialize) return Promise.resolve(true);
+    if (this.exited) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.specializeWaiter = undefined;
+        resolve(ok);
+      };
+      this.specializeWaiter = () => done(this.parkedSpecialize !== undefined);
+    });
+  }
+
+  /** Answers the parked specialize poll: the runtime sets this environment, then loads its handler. */
+  specialize(environment: Readonly<Record<string, string>>): boolean {
+    const res = this.parkedSpecialize;
+    if (!res || res.writableEnded) return false;
+    this.parkedSpecialize = undefined;
+    sendJson(res, 200, { environment });
+    return true;
+  }
+
+  /**
    * Hands `event` to the runtime once it polls (within `pollWaitMs`), then waits for its answer
    * for `timeoutMs` from the moment of delivery, which is when the function's clock starts.
    */
@@ -106,6 +136,7 @@ export class RuntimeChannel {
     if (this.exited) return;
     this.exited = { exit };
     this.readyWaiter?.({ kind: 'exited', exit });
+    this.specializeWaiter?.();
     const f = this.inFlight;
     if (f && !f.answered) f.settle({ kind: 'exited', exit, timing: { startedAtNs: f.startedAtNs, endedAtNs: process.hrtime.bigint() } });
     for (const w of this.nextWaiters.splice(0)) w();
@@ -139,6 +170,7 @@ export class RuntimeChannel {
     if (req.method === 'POST' && url === `${PREFIX}/init/error`) return void this.onInitError(req, res);
     const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url);
     if (req.method === 'POST' && m) return void this.onResult(req, res, decodeURIComponent(m[1] as string), m[2] as 'response' | 'error');
+    if (req.method === 'GET' && url === '/gantry/v1/specialize') return this.onSpecialize(req, res);
     if (req.method === 'GET' && url === '/ping') return sendJson(res, 200, { status: 'OK' });
     sendJson(res, 404, { errorType: 'NotFound', errorMessage: 'Unknown Runtime API path' });
   }
@@ -154,6 +186,17 @@ export class RuntimeChannel {
       this.readyWaiter?.({ kind: 'ready' });
     }
     for (const w of this.nextWaiters.splice(0)) w();
+  }
+
+  private onSpecialize(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.everPolled || this.parkedSpecialize) {
+      return sendJson(res, 403, { errorType: 'InvalidStateTransition', errorMessage: 'Already specialized' });
+    }
+    this.parkedSpecialize = res;
+    req.on('close', () => {
+      if (this.parkedSpecialize === res && !res.writableEnded) this.parkedSpecialize = undefined;
+    });
+    this.specializeWaiter?.();
   }
 
   private async onResult(req: http.IncomingMessage, res: http.ServerResponse, id: string, kind: 'response' | 'error'): Promise<void> {

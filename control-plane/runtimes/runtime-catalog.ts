@@ -8,6 +8,9 @@ import type { ContainerRuntime } from '../containers/container-runtime.js';
 export const KNOWN_RUNTIMES = ['nodejs20', 'python3.11', 'provided'] as const;
 export type RuntimeId = (typeof KNOWN_RUNTIMES)[number];
 
+/** Runtimes whose client asks for its function at start (GET /gantry/v1/specialize). */
+const SPECIALIZABLE: ReadonlySet<string> = new Set(['nodejs20']);
+
 export interface RuntimeInfo {
   readonly id: string;
   readonly image: string;
@@ -26,6 +29,10 @@ export class RuntimeCatalog {
 
   isKnown(id: string): id is RuntimeId {
     return (KNOWN_RUNTIMES as readonly string[]).includes(id);
+  }
+
+  canSpecialize(id: string): boolean {
+    return SPECIALIZABLE.has(id);
   }
 
   imageFor(runtime: string): string {

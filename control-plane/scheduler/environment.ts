@@ -1,20 +1,22 @@
 /**
- * An environment: one container bound to one function version, and its Runtime API channel.
- * Its life is an explicit state machine; an invalid transition is a bug and throws.
+ * An environment: one container and its Runtime API channel. A function environment is bound to
+ * one function version for life; a stem cell starts unbound and is bound exactly once, when it is
+ * specialised. Its life is an explicit state machine; an invalid transition is a bug and throws.
  *
- *   starting ──ready──> busy ──release(reuse)──> idle ──acquire──> busy
- *       │                 │                        │
- *       └──────────── any failure, retire, reap ───┴──> dead (terminal)
+ *   starting ──ready──> idle ──acquire──> busy ──release(reuse)──> idle
+ *       │  └──(function, first call)──────> busy                     │
+ *       └────────────── any failure, retire, reap, evict ───────────┴──> dead (terminal)
  */
 import type { ContainerId } from '../containers/container-runtime.js';
 import type { FunctionVersion } from '../functions/function-types.js';
 import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
+import type { EnvironmentView } from './placement.js';
 
 export type EnvironmentId = string & { readonly __brand: 'EnvironmentId' };
 export type EnvironmentState = 'starting' | 'idle' | 'busy' | 'dead';
 
 const ALLOWED: Readonly<Record<EnvironmentState, readonly EnvironmentState[]>> = {
-  starting: ['busy', 'dead'],
+  starting: ['idle', 'busy', 'dead'],
   busy: ['idle', 'dead'],
   idle: ['busy', 'dead'],
   dead: [],
@@ -24,27 +26,59 @@ export class InvalidTransitionError extends Error {
   override readonly name = 'InvalidTransitionError';
 }
 
+/** Host directories of one environment: removed whole when it dies. */
+export interface EnvironmentDirs {
+  readonly root: string;
+  /** Holds runtime.sock; mounted read-only at /run/gantry. */
+  readonly socketDir: string;
+  /** A stem cell's own /var/task (empty until specialised); unused by function environments. */
+  readonly taskDir: string;
+}
+
 export class Environment {
   private _state: EnvironmentState = 'starting';
-  /** Set when the function changed: the environment finishes its invocation, then dies. */
+  private _version: FunctionVersion | undefined;
+  /** The function changed: finish the current invocation, then die. */
   retired = false;
-  /** The container has stopped: never hand this environment out again. */
+  /** The container stopped: never hand this environment out again. */
   exited = false;
+  /** Kept initialised for provisioned concurrency: never reaped or evicted while set. */
+  provisioned = false;
   containerId: ContainerId | undefined;
   lastUsedMs: number;
 
   constructor(
     readonly id: EnvironmentId,
-    readonly version: FunctionVersion,
     readonly channel: RuntimeChannel,
-    readonly socketDir: string,
+    readonly dirs: EnvironmentDirs,
+    readonly memoryMb: number,
+    readonly runtime: string,
+    readonly network: 'default' | 'none',
     nowMs: number,
+    version?: FunctionVersion,
   ) {
     this.lastUsedMs = nowMs;
+    this._version = version;
   }
 
   get state(): EnvironmentState {
     return this._state;
+  }
+
+  get version(): FunctionVersion | undefined {
+    return this._version;
+  }
+
+  get versionId(): number | undefined {
+    return this._version?.versionId;
+  }
+
+  get isDead(): boolean {
+    return this._state === 'dead';
+  }
+
+  get isStemCell(): boolean {
+    return this._version === undefined;
   }
 
   transition(to: EnvironmentState): void {
@@ -54,7 +88,26 @@ export class Environment {
     this._state = to;
   }
 
-  get isDead(): boolean {
-    return this._state === 'dead';
+  /** Specialisation: a stem cell becomes this version's environment, once. */
+  bind(version: FunctionVersion): void {
+    if (this._version !== undefined) throw new InvalidTransitionError(`environment ${this.id} is already bound`);
+    this._version = version;
+  }
+
+  /** The shape a stem cell was created for (limits and network are fixed at creation). */
+  stemKey(): { runtime: string; memoryMb: number; network: 'default' | 'none' } {
+    return { runtime: this.runtime, memoryMb: this.memoryMb, network: this.network };
+  }
+
+  view(): EnvironmentView {
+    return {
+      id: this.id,
+      versionId: this._version?.versionId,
+      state: this._state,
+      lastUsedMs: this.lastUsedMs,
+      memoryMb: this.memoryMb,
+      provisioned: this.provisioned,
+      retired: this.retired,
+    };
   }
 }

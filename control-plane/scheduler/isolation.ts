@@ -5,6 +5,8 @@
 import type { ContainerSpec } from '../containers/container-runtime.js';
 import type { FunctionVersion } from '../functions/function-types.js';
 
+export type InitializationType = 'on-demand' | 'provisioned-concurrency';
+
 export interface IsolationOptions {
   readonly image: string;
   readonly nodeId: string;
@@ -18,6 +20,7 @@ export interface IsolationOptions {
   readonly nowMs: number;
   /** 32 hex characters, the stream id Lambda puts in the log stream name. */
   readonly streamId: string;
+  readonly initializationType?: InitializationType;
 }
 
 /** Lambda gives one vCPU at 1769 MB; CPU shares follow memory the same way. */
@@ -31,26 +34,61 @@ export const TASK_ROOT = '/var/task';
 export const RUNTIME_SOCKET_DIR = '/run/gantry';
 
 export function buildContainerSpec(v: FunctionVersion, o: IsolationOptions): ContainerSpec {
+  return baseSpec(v, o, lambdaEnvironment(v, o), {
+    'gantry.function': v.name,
+    'gantry.function-id': v.functionId,
+    'gantry.version': String(v.versionId),
+  });
+}
+
+/**
+ * A stem cell: the runtime's image with only what every function of that runtime shares. No
+ * handler (which is what tells the runtime to wait for specialisation), no function name, no
+ * function variables; /var/task is the cell's own empty directory.
+ */
+export function buildStemCellSpec(
+  key: { readonly runtime: string; readonly memoryMb: number; readonly network: 'default' | 'none' },
+  o: IsolationOptions,
+): ContainerSpec {
+  const env = {
+    ...runtimePaths(key.runtime),
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+    LAMBDA_TASK_ROOT: TASK_ROOT,
+    LAMBDA_RUNTIME_DIR: '/var/runtime',
+    AWS_REGION: o.region,
+    AWS_DEFAULT_REGION: o.region,
+    ...executionEnv(key.runtime),
+  };
+  return baseSpec(key, o, env, { 'gantry.stem-cell': 'true' });
+}
+
+function baseSpec(
+  shape: { readonly runtime: string; readonly memoryMb: number; readonly network: 'default' | 'none' },
+  o: IsolationOptions,
+  env: Record<string, string>,
+  labels: Record<string, string>,
+): ContainerSpec {
   return {
     name: `gantry-${o.nodeId}-${o.environmentId}`.replace(/[^A-Za-z0-9_.-]/g, '-'),
     image: o.image,
     labels: {
       'gantry.managed': 'true',
       'gantry.node': o.nodeId,
-      'gantry.function': v.name,
-      'gantry.function-id': v.functionId,
-      'gantry.version': String(v.versionId),
       'gantry.environment': o.environmentId,
+      'gantry.runtime': shape.runtime,
+      ...labels,
     },
-    env: lambdaEnvironment(v, o),
+    env,
     limits: {
-      memoryMb: v.memoryMb,
-      cpuShares: Math.max(2, Math.round((1024 * v.memoryMb) / MB_PER_VCPU)),
+      memoryMb: shape.memoryMb,
+      cpuShares: Math.max(2, Math.round((1024 * shape.memoryMb) / MB_PER_VCPU)),
       pids: PIDS_LIMIT,
       tmpfsMb: TMPFS_MB,
     },
     user: o.user,
-    network: v.network === 'none' ? { mode: 'none' } : { mode: 'network', name: o.functionNetwork },
+    network: shape.network === 'none' ? { mode: 'none' } : { mode: 'network', name: o.functionNetwork },
     mounts: [
       { hostPath: o.codeDir, containerPath: TASK_ROOT, readOnly: true },
       { hostPath: o.socketDir, containerPath: RUNTIME_SOCKET_DIR, readOnly: true },
@@ -62,7 +100,7 @@ export function functionArn(region: string, name: string): string {
   return `arn:aws:lambda:${region}:000000000000:function:${name}`;
 }
 
-export function lambdaEnvironment(v: FunctionVersion, o: IsolationOptions): Record<string, string> {
+export function lambdaEnvironment(v: FunctionVersion, o: Omit<IsolationOptions, 'codeDir' | 'image'>): Record<string, string> {
   // Lambda's unreserved defaults: a function may override these with its own variables.
   const defaults: Record<string, string> = {
     LANG: 'en_US.UTF-8',
@@ -79,7 +117,7 @@ export function lambdaEnvironment(v: FunctionVersion, o: IsolationOptions): Reco
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(v.memoryMb),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${v.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: `${logStreamDate(o.nowMs)}/[$LATEST]${o.streamId}`,
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_INITIALIZATION_TYPE: o.initializationType ?? 'on-demand',
     AWS_REGION: o.region,
     AWS_DEFAULT_REGION: o.region,
     TZ: ':UTC',

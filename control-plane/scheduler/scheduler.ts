@@ -1,25 +1,24 @@
 /**
- * Gives each invocation an environment of its function version: an idle warm one when there is
- * one, else a new container. One invocation per environment at a time; concurrent invocations
- * scale out to more containers. Idle environments are reaped after keepWarmMs. A lease is
- * released exactly once, and a retired or failed environment is destroyed, never reused.
+ * Gives each invocation an environment of its function version, in preference order: an idle
+ * warm one; a stem cell specialised now; a new container; else 429 (the node's memory budget is
+ * full even after evicting idle environments, least recently used first). One invocation per
+ * environment; leases are released exactly once; a retired, exited or failed environment is
+ * destroyed, never reused. Idle environments are reaped after keepWarmMs; provisioned ones and
+ * the stem-cell pool are kept at their targets in the background.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
-import {
-  ContainerRuntimeError,
-  type ContainerExit,
-  type ContainerRuntime,
-} from '../containers/container-runtime.js';
+import { ContainerRuntimeError, type ContainerExit, type ContainerRuntime } from '../containers/container-runtime.js';
 import type { FunctionId, FunctionVersion } from '../functions/function-types.js';
-import { RuntimeChannel } from '../runtime-api/runtime-channel.js';
+import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
 import type { ReadyOutcome } from '../runtime-api/runtime-reply.js';
+import { placeCode } from './code-placement.js';
 import { Environment, type EnvironmentId, type EnvironmentState } from './environment.js';
-import { buildContainerSpec } from './isolation.js';
-import { Semaphore } from './semaphore.js';
+import { EnvironmentStarter, stemCellKeyOf, stemCellKeyString, type StemCellKey } from './environment-starter.js';
+import { lambdaEnvironment } from './isolation.js';
+import { pickEvictions, pickExpired, pickIdle } from './placement.js';
+import { ProvisionedConcurrency } from './provisioned-concurrency.js';
+import { StemCellPool } from './stem-cell-pool.js';
 
 export type ColdStartKind = 'none' | 'container' | 'stem-cell';
 
@@ -32,15 +31,19 @@ export interface EnvironmentLease {
   release(disposition: 'reuse' | 'discard'): void;
 }
 
+export type InitFailure = Exclude<ReadyOutcome, { kind: 'ready' }>;
+
 export type AcquireOutcome =
   | { readonly kind: 'lease'; readonly lease: EnvironmentLease }
-  | { readonly kind: 'init-failed'; readonly outcome: Exclude<ReadyOutcome, { kind: 'ready' }>; readonly initDurationUs: number };
+  /** `cached`: a recent init failure of this version, answered without starting anything. */
+  | { readonly kind: 'init-failed'; readonly outcome: InitFailure; readonly initDurationUs: number; readonly coldStart: ColdStartKind; readonly cached: boolean };
 
 export interface SchedulerDeps {
   readonly containers: ContainerRuntime;
-  /** The extracted code directory for a version, extracting it when needed. */
   readonly codeDirFor: (v: FunctionVersion) => Promise<string>;
   readonly imageFor: (runtime: string) => string;
+  /** Runtimes whose image is present and whose client can be specialised. */
+  readonly stemCellRuntimes: () => Promise<readonly string[]>;
   readonly logger: Logger;
   readonly nowMs?: () => number;
 }
@@ -54,17 +57,30 @@ export interface SchedulerOptions {
   readonly keepWarmMs: number;
   readonly maxConcurrentStarts: number;
   readonly initTimeoutMs: number;
+  readonly nodeMemoryMb: number;
+  readonly stemCellsPerRuntime: number;
+  readonly stemCellMemoryMb: number;
+  readonly initFailureBackoffMs: number;
 }
 
 export interface SchedulerStats {
-  readonly environments: Readonly<Record<EnvironmentState, number>>;
+  readonly environments: Readonly<Record<EnvironmentState | 'stem-cell', number>>;
+  readonly memoryInUseMb: number;
 }
+
+/** How often the background loop reaps, refills stem cells and reconciles provisioned concurrency. */
+const MAINTENANCE_INTERVAL_MS = 1_000;
 
 export class Scheduler {
   private readonly envs = new Map<EnvironmentId, Environment>();
-  private readonly startSlots: Semaphore;
-  private readonly reaper: NodeJS.Timeout;
+  private readonly starter: EnvironmentStarter;
+  private readonly stemCells: StemCellPool;
+  private readonly provisioned: ProvisionedConcurrency;
+  private readonly initFailures = new Map<number, { outcome: InitFailure; untilMs: number }>();
+  private readonly timer: NodeJS.Timeout;
   private readonly nowMs: () => number;
+  private refilling = false;
+  private refillBackoffUntilMs = 0;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -72,116 +88,182 @@ export class Scheduler {
     private readonly opts: SchedulerOptions,
   ) {
     this.nowMs = deps.nowMs ?? Date.now;
-    this.startSlots = new Semaphore(opts.maxConcurrentStarts);
-    const every = Math.min(60_000, Math.max(1_000, Math.floor(opts.keepWarmMs / 10)));
-    this.reaper = setInterval(() => this.reapIdle(), every);
-    this.reaper.unref();
+    this.starter = new EnvironmentStarter(
+      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, onExit: (e, x) => this.onExit(e, x) },
+      opts,
+    );
+    this.stemCells = new StemCellPool({ perRuntime: opts.stemCellsPerRuntime, defaultMemoryMb: opts.stemCellMemoryMb, maxLearnedShapes: 4 });
+    this.provisioned = new ProvisionedConcurrency({
+      environments: () => this.envs.values(),
+      prewarm: (v) => this.prewarm(v),
+      logger: deps.logger,
+    });
+    this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_INTERVAL_MS, Math.max(100, opts.keepWarmMs / 10)));
+    this.timer.unref();
   }
 
   async acquire(version: FunctionVersion): Promise<AcquireOutcome> {
     if (this.closing) throw unavailable('The control plane is shutting down.');
-    const warm = this.pickIdle(version);
+    const failed = this.initFailures.get(version.versionId);
+    if (failed && failed.untilMs > this.nowMs()) {
+      return { kind: 'init-failed', outcome: failed.outcome, initDurationUs: 0, coldStart: 'none', cached: true };
+    }
+    const warm = pickIdle(this.functionEnvs(), version.versionId);
     if (warm) {
       warm.transition('busy');
       return { kind: 'lease', lease: this.leaseFor(warm, 'none', 0) };
     }
-    return this.startEnvironment(version);
+    const cell = this.takeStemCell(stemCellKeyOf(version));
+    if (cell) return this.specialize(cell, version);
+    this.stemCells.noteDemand(stemCellKeyOf(version));
+    return this.startFunction(version);
   }
 
   /** The function changed or was deleted: idle environments die now, busy ones after their call. */
   retire(functionId: FunctionId): void {
     for (const env of this.envs.values()) {
-      if (env.version.functionId !== functionId) continue;
+      if (env.version?.functionId !== functionId) continue;
       env.retired = true;
+      env.provisioned = false;
       if (env.state === 'idle') void this.destroy(env, 'retired');
     }
+    for (const [versionId, f] of this.initFailures) if (f.untilMs <= this.nowMs()) this.initFailures.delete(versionId);
+  }
+
+  /** Desired provisioned concurrency by function (current versions only); reconciled in the background. */
+  setProvisioned(desired: ReadonlyMap<FunctionId, { version: FunctionVersion; count: number }>): void {
+    this.provisioned.setDesired(desired);
+    this.provisioned.reconcile();
+  }
+
+  provisionedReady(functionId: FunctionId): number {
+    return this.provisioned.ready(functionId);
   }
 
   stats(): SchedulerStats {
-    const environments: Record<EnvironmentState, number> = { starting: 0, idle: 0, busy: 0, dead: 0 };
-    for (const env of this.envs.values()) environments[env.state] += 1;
-    return { environments };
+    const environments = { starting: 0, idle: 0, busy: 0, dead: 0, 'stem-cell': 0 };
+    let memoryInUseMb = 0;
+    for (const env of this.envs.values()) {
+      if (env.isStemCell && env.state === 'idle') environments['stem-cell'] += 1;
+      else environments[env.state] += 1;
+      if (!env.isDead) memoryInUseMb += env.memoryMb;
+    }
+    return { environments, memoryInUseMb };
   }
 
-  /** Idempotent: destroys every environment this node owns. */
+  /** Idempotent: destroys every environment this node owns, including ones still starting. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      clearInterval(this.reaper);
+      clearInterval(this.timer);
       await Promise.all([...this.envs.values()].map((env) => this.destroy(env, 'shutdown')));
     })();
     return this.closing;
   }
 
-  private pickIdle(version: FunctionVersion): Environment | undefined {
-    let best: Environment | undefined;
-    for (const env of this.envs.values()) {
-      if (env.state !== 'idle' || env.retired || env.version.versionId !== version.versionId) continue;
-      // Most recently used first: keeps the working set small so the rest can be reaped.
-      if (!best || env.lastUsedMs > best.lastUsedMs) best = env;
-    }
-    return best;
+  private *functionEnvs(): Iterable<Environment> {
+    for (const env of this.envs.values()) if (!env.isStemCell) yield env;
   }
 
-  private async startEnvironment(version: FunctionVersion): Promise<AcquireOutcome> {
-    const id = randomBytes(6).toString('hex') as EnvironmentId;
-    const socketDir = path.join(this.opts.dataDir, 'containers', id);
-    const channel = new RuntimeChannel(path.join(socketDir, 'runtime.sock'));
-    const env = new Environment(id, version, channel, socketDir, this.nowMs());
-    this.envs.set(id, env);
-    try {
-      await mkdir(socketDir, { recursive: true, mode: 0o755 });
-      await channel.listen();
-      const codeDir = await this.deps.codeDirFor(version);
-      const spec = buildContainerSpec(version, {
-        image: this.deps.imageFor(version.runtime),
-        nodeId: this.opts.nodeId,
-        region: this.opts.region,
-        user: this.opts.user,
-        functionNetwork: this.opts.functionNetwork,
-        codeDir,
-        socketDir,
-        environmentId: id,
-        nowMs: this.nowMs(),
-        streamId: randomBytes(16).toString('hex'),
-      });
-      env.containerId = await this.startSlots.run(() => this.deps.containers.start(spec));
-      if (env.isDead) {
-        // Destroyed (close()) while the engine was starting it: nothing else will remove it.
-        await this.deps.containers.destroy(env.containerId).catch(() => undefined);
-        await env.channel.close();
-        await rm(socketDir, { recursive: true, force: true });
-        throw unavailable('The control plane is shutting down.');
-      }
-      const startedNs = process.hrtime.bigint();
-      this.watchExit(env);
-      const ready = await channel.ready(this.opts.initTimeoutMs);
-      const initDurationUs = Number((process.hrtime.bigint() - startedNs) / 1000n);
-      if (ready.kind !== 'ready') {
-        void this.destroy(env, `init ${ready.kind}`);
-        return { kind: 'init-failed', outcome: ready, initDurationUs };
-      }
-      if (env.isDead) return { kind: 'init-failed', outcome: { kind: 'exited', exit: undefined }, initDurationUs };
+  private takeStemCell(key: StemCellKey): Environment | undefined {
+    const want = stemCellKeyString(key);
+    for (const env of this.envs.values()) {
+      if (!env.isStemCell || env.state !== 'idle' || env.exited) continue;
+      if (stemCellKeyString(env.stemKey()) !== want) continue;
       env.transition('busy');
-      return { kind: 'lease', lease: this.leaseFor(env, 'container', initDurationUs) };
+      return env;
+    }
+    return undefined;
+  }
+
+  /** Binds a ready stem cell to `version`: code in place, environment handed over, handler loaded. */
+  private async specialize(env: Environment, version: FunctionVersion): Promise<AcquireOutcome> {
+    env.bind(version);
+    const startedNs = process.hrtime.bigint();
+    try {
+      await placeCode(await this.deps.codeDirFor(version), env.dirs.taskDir);
+      if (!env.channel.specialize(lambdaEnvironment(version, this.starter.isolationFor(env)))) {
+        void this.destroy(env, 'stem cell lost');
+        return this.startFunction(version);
+      }
+    } catch (e) {
+      void this.destroy(env, 'specialisation failed');
+      throw translateStartError(e);
+    }
+    return this.awaitInit(env, version, startedNs, 'stem-cell');
+  }
+
+  private async startFunction(version: FunctionVersion): Promise<AcquireOutcome> {
+    this.makeRoom(version.memoryMb);
+    const env = this.register(this.starter.create(version.memoryMb, version.runtime, version, version.network));
+    try {
+      await this.starter.startFunction(env, 'on-demand');
     } catch (e) {
       await this.destroy(env, 'start failed');
       throw translateStartError(e);
     }
+    return this.awaitInit(env, version, process.hrtime.bigint(), 'container');
   }
 
-  private watchExit(env: Environment): void {
-    const id = env.containerId;
-    if (id === undefined) return;
-    this.deps.containers.waitForExit(id).then(
-      (exit) => this.onExit(env, exit),
-      () => this.onExit(env, undefined),
-    );
+  /** Waits for the runtime's first `next` poll: init done, or an init failure to report. */
+  private async awaitInit(env: Environment, version: FunctionVersion, startedNs: bigint, kind: ColdStartKind): Promise<AcquireOutcome> {
+    const ready = await env.channel.ready(this.opts.initTimeoutMs);
+    const initDurationUs = Number((process.hrtime.bigint() - startedNs) / 1000n);
+    const outcome: InitFailure | undefined = ready.kind !== 'ready' ? ready : env.isDead ? { kind: 'exited', exit: undefined } : undefined;
+    if (outcome) {
+      void this.destroy(env, `init ${outcome.kind}`);
+      // A function whose init keeps failing answers from this for a moment instead of starting
+      // a container per call (no retry storm).
+      this.initFailures.set(version.versionId, { outcome, untilMs: this.nowMs() + this.opts.initFailureBackoffMs });
+      return { kind: 'init-failed', outcome, initDurationUs, coldStart: kind, cached: false };
+    }
+    env.transition('busy');
+    return { kind: 'lease', lease: this.leaseFor(env, kind, initDurationUs) };
+  }
+
+  /** Provisioned concurrency: an initialised, idle environment of `version`. */
+  private async prewarm(version: FunctionVersion): Promise<Environment | undefined> {
+    if (this.closing) return undefined;
+    this.makeRoom(version.memoryMb);
+    const env = this.register(this.starter.create(version.memoryMb, version.runtime, version, version.network));
+    env.provisioned = true;
+    try {
+      await this.starter.startFunction(env, 'provisioned-concurrency');
+      const ready = await env.channel.ready(this.opts.initTimeoutMs);
+      if (ready.kind !== 'ready' || env.isDead) throw new Error(`provisioned environment init ${ready.kind}`);
+      env.lastUsedMs = this.nowMs();
+      env.transition('idle');
+      return env;
+    } catch (e) {
+      await this.destroy(env, 'prewarm failed');
+      throw e;
+    }
+  }
+
+  /** Evicts idle environments (LRU) until `memoryMb` more fits, or throws 429. */
+  private makeRoom(memoryMb: number): void {
+    const all = [...this.envs.values()];
+    const evict = pickEvictions(all.map((e) => e.view()), memoryMb, this.opts.nodeMemoryMb);
+    if (evict === undefined) {
+      throw new GantryError('TooManyRequests', 'Rate Exceeded: this node has no capacity left for another environment.', {
+        component: 'scheduler',
+        details: { reason: 'ConcurrentInvocationLimitExceeded', nodeMemoryMb: this.opts.nodeMemoryMb },
+      });
+    }
+    for (const v of evict) {
+      const env = this.envs.get(v.id as EnvironmentId);
+      if (env) void this.destroy(env, 'evicted');
+    }
+  }
+
+  private register(env: Environment): Environment {
+    this.envs.set(env.id, env);
+    return env;
   }
 
   private onExit(env: Environment, exit: ContainerExit | undefined): void {
     env.exited = true;
     env.channel.markExited(exit);
-    if (!env.isDead && env.state !== 'busy') void this.destroy(env, 'container exited');
+    if (!env.isDead && env.state !== 'busy' && env.state !== 'starting') void this.destroy(env, 'container exited');
   }
 
   private leaseFor(env: Environment, coldStart: ColdStartKind, initDurationUs: number): EnvironmentLease {
@@ -206,28 +288,56 @@ export class Scheduler {
     };
   }
 
-  private reapIdle(): void {
-    const cutoff = this.nowMs() - this.opts.keepWarmMs;
-    for (const env of this.envs.values()) {
-      if (env.state === 'idle' && env.lastUsedMs < cutoff) void this.destroy(env, 'idle');
+  private maintain(): void {
+    if (this.closing) return;
+    for (const v of pickExpired([...this.envs.values()].map((e) => e.view()), this.nowMs(), this.opts.keepWarmMs)) {
+      const env = this.envs.get(v.id as EnvironmentId);
+      if (env) void this.destroy(env, 'idle');
+    }
+    this.provisioned.reconcile();
+    void this.refillStemCells();
+  }
+
+  /** One background pass: start the stem cells that are missing, one at a time. */
+  private async refillStemCells(): Promise<void> {
+    if (this.refilling || !this.stemCells.enabled || this.nowMs() < this.refillBackoffUntilMs) return;
+    this.refilling = true;
+    try {
+      for (const { key, count } of this.stemCells.targets(await this.deps.stemCellRuntimes())) {
+        const have = [...this.envs.values()].filter((e) => e.isStemCell && !e.isDead && stemCellKeyString(e.stemKey()) === stemCellKeyString(key)).length;
+        for (let i = have; i < count && !this.closing; i++) await this.startStemCell(key);
+      }
+    } catch (e) {
+      this.refillBackoffUntilMs = this.nowMs() + 5_000;
+      this.deps.logger.warn({ err: e as Error }, 'stem cell refill failed');
+    } finally {
+      this.refilling = false;
     }
   }
 
-  /** Idempotent; never throws (cleanup of an environment that is already dead is best effort). */
+  private async startStemCell(key: StemCellKey): Promise<void> {
+    this.makeRoom(key.memoryMb);
+    const env = this.register(this.starter.create(key.memoryMb, key.runtime, undefined, key.network));
+    try {
+      await this.starter.startStemCell(env, key);
+      if (!(await env.channel.awaitSpecializeRequest(this.opts.initTimeoutMs)) || env.isDead) throw new Error('stem cell did not become ready');
+      env.lastUsedMs = this.nowMs();
+      env.transition('idle');
+    } catch (e) {
+      await this.destroy(env, 'stem cell start failed');
+      throw e;
+    }
+  }
+
+  /** Idempotent; never throws (cleanup of what is already gone is best effort). */
   private async destroy(env: Environment, reason: string): Promise<void> {
     if (env.isDead) return;
     env.transition('dead');
     this.envs.delete(env.id);
     this.deps.logger.debug({ environmentId: env.id, reason }, 'environment destroyed');
-    const steps: Promise<unknown>[] = [env.channel.close()];
-    if (env.containerId !== undefined) steps.push(this.deps.containers.destroy(env.containerId));
-    const results = await Promise.allSettled(steps);
-    await rm(env.socketDir, { recursive: true, force: true }).catch(() => undefined);
-    for (const r of results) {
-      if (r.status === 'rejected') {
-        // Best-effort cleanup: the orphan sweep at the next start removes what is left.
-        this.deps.logger.warn({ environmentId: env.id, err: r.reason as Error }, 'environment cleanup failed');
-      }
+    for (const err of await this.starter.remove(env)) {
+      // Best-effort cleanup: the orphan sweep at the next start removes what is left.
+      this.deps.logger.warn({ environmentId: env.id, err: err as Error }, 'environment cleanup failed');
     }
   }
 }
@@ -235,9 +345,7 @@ export class Scheduler {
 function translateStartError(e: unknown): GantryError {
   if (e instanceof GantryError) return e;
   if (e instanceof ContainerRuntimeError) {
-    if (e.kind === 'engine-unavailable' || e.kind === 'timeout') {
-      return unavailable('The container engine is unavailable; try again shortly.', e);
-    }
+    if (e.kind === 'engine-unavailable' || e.kind === 'timeout') return unavailable('The container engine is unavailable; try again shortly.', e);
     if (e.kind === 'image-missing') {
       return new GantryError('ServiceUnavailable', 'The runtime image is not installed on this node.', { component: 'containers', cause: e });
     }

@@ -78,6 +78,12 @@ export class FunctionStore {
     return rows.map(toRecord);
   }
 
+  /** Functions with provisioned concurrency, for the scheduler's reconciler. */
+  async listProvisioned(): Promise<FunctionRecord[]> {
+    const rows = await query<FunctionRow>(this.pool, `${SELECT_FUNCTION} WHERE f.provisioned_concurrency > 0`);
+    return rows.map(toRecord);
+  }
+
   async create(input: NewFunction): Promise<FunctionRecord> {
     return inTransaction(this.pool, async (c) => {
       const functionId = randomUUID();

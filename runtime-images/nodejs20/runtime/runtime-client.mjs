@@ -61,6 +61,20 @@ export class RuntimeClient {
     return { requestId, body: res.body.toString('utf8'), headers: res.headers };
   }
 
+  /**
+   * Stem cells only: block until the platform assigns a function, then return the environment
+   * it gives (handler, function name, the function's own variables, ...).
+   * @returns {Promise<Record<string, string>>}
+   */
+  async specialize() {
+    const res = await this.#request('GET', '/gantry/v1/specialize', undefined, {}, 0);
+    if (res.status !== 200) {
+      throw new RuntimeApiError(`GET /gantry/v1/specialize answered ${res.status}: ${snippet(res.body)}`, { status: res.status });
+    }
+    const parsed = JSON.parse(res.body.toString('utf8'));
+    return parsed && typeof parsed.environment === 'object' ? parsed.environment : {};
+  }
+
   /** @param {string} requestId @param {string} json the serialized result */
   postInvocationResponse(requestId, json) {
     return this.#post(`${API_PREFIX}/runtime/invocation/${encodeURIComponent(requestId)}/response`, json, {

@@ -1,0 +1,126 @@
+/**
+ * Creates environments: the host directories, the Runtime API channel and the container, for a
+ * function version (code mounted from the node's cache) or for a stem cell (an empty task
+ * directory of its own). Container starts are bounded in parallel; every failure removes what was
+ * made before it rejects. Exits are reported through `onExit`, from one wait per container.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ContainerExit, ContainerRuntime, ContainerSpec } from '../containers/container-runtime.js';
+import type { FunctionVersion } from '../functions/function-types.js';
+import { RuntimeChannel } from '../runtime-api/runtime-channel.js';
+import { Environment, type EnvironmentId } from './environment.js';
+import { buildContainerSpec, buildStemCellSpec, type InitializationType, type IsolationOptions } from './isolation.js';
+import { Semaphore } from './semaphore.js';
+
+export interface StemCellKey {
+  readonly runtime: string;
+  readonly memoryMb: number;
+  readonly network: 'default' | 'none';
+}
+
+export function stemCellKeyOf(v: Pick<FunctionVersion, 'runtime' | 'memoryMb' | 'network'>): StemCellKey {
+  return { runtime: v.runtime, memoryMb: v.memoryMb, network: v.network };
+}
+
+export function stemCellKeyString(k: StemCellKey): string {
+  return `${k.runtime}/${k.memoryMb}/${k.network}`;
+}
+
+/** This node's environment directories; another node sharing the data dir has its own. */
+export function containersDirOf(dataDir: string, nodeId: string): string {
+  return path.join(dataDir, 'containers', nodeId);
+}
+
+export interface EnvironmentStarterDeps {
+  readonly containers: ContainerRuntime;
+  readonly codeDirFor: (v: FunctionVersion) => Promise<string>;
+  readonly imageFor: (runtime: string) => string;
+  readonly onExit: (env: Environment, exit: ContainerExit | undefined) => void;
+  readonly nowMs: () => number;
+}
+
+export interface EnvironmentStarterOptions {
+  readonly nodeId: string;
+  readonly dataDir: string;
+  readonly region: string;
+  readonly user: string;
+  readonly functionNetwork: string;
+  readonly maxConcurrentStarts: number;
+}
+
+export class EnvironmentStarter {
+  private readonly startSlots: Semaphore;
+
+  constructor(
+    private readonly deps: EnvironmentStarterDeps,
+    private readonly opts: EnvironmentStarterOptions,
+  ) {
+    this.startSlots = new Semaphore(opts.maxConcurrentStarts);
+  }
+
+  /** A new, not yet started environment (register it before `start*`, so budgets see it). */
+  create(memoryMb: number, runtime: string, version: FunctionVersion | undefined, network: 'default' | 'none'): Environment {
+    const id = randomBytes(6).toString('hex') as EnvironmentId;
+    const root = path.join(containersDirOf(this.opts.dataDir, this.opts.nodeId), id);
+    const dirs = { root, socketDir: path.join(root, 'runtime'), taskDir: path.join(root, 'task') };
+    return new Environment(id, new RuntimeChannel(path.join(dirs.socketDir, 'runtime.sock')), dirs, memoryMb, runtime, network, this.deps.nowMs(), version);
+  }
+
+  /** Starts `env`'s container with its version's code; resolves once the process runs. */
+  async startFunction(env: Environment, initializationType: InitializationType): Promise<void> {
+    const version = env.version;
+    if (!version) throw new Error('startFunction needs a bound environment');
+    await this.start(env, async (iso) => buildContainerSpec(version, { ...iso, codeDir: await this.deps.codeDirFor(version), initializationType }));
+  }
+
+  /** Starts a stem cell: the runtime waits for `GET /gantry/v1/specialize`, /var/task is empty. */
+  async startStemCell(env: Environment, key: StemCellKey): Promise<void> {
+    await this.start(env, async (iso) => {
+      await mkdir(env.dirs.taskDir, { recursive: true, mode: 0o755 });
+      return buildStemCellSpec(key, { ...iso, codeDir: env.dirs.taskDir });
+    });
+  }
+
+  isolationFor(env: Environment): Omit<IsolationOptions, 'codeDir'> {
+    return {
+      image: this.deps.imageFor(env.runtime),
+      nodeId: this.opts.nodeId,
+      region: this.opts.region,
+      user: this.opts.user,
+      functionNetwork: this.opts.functionNetwork,
+      socketDir: env.dirs.socketDir,
+      environmentId: env.id,
+      nowMs: this.deps.nowMs(),
+      streamId: randomBytes(16).toString('hex'),
+    };
+  }
+
+  /** Removes the container (if any), closes the channel and deletes the directories. Never throws. */
+  async remove(env: Environment): Promise<unknown[]> {
+    const results = await Promise.allSettled([
+      env.channel.close(),
+      env.containerId === undefined ? Promise.resolve() : this.deps.containers.destroy(env.containerId),
+    ]);
+    await rm(env.dirs.root, { recursive: true, force: true }).catch(() => undefined);
+    return results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+  }
+
+  private async start(env: Environment, makeSpec: (iso: Omit<IsolationOptions, 'codeDir'>) => Promise<ContainerSpec>): Promise<void> {
+    await mkdir(env.dirs.socketDir, { recursive: true, mode: 0o755 });
+    await env.channel.listen();
+    const spec = await makeSpec(this.isolationFor(env));
+    env.containerId = await this.startSlots.run(() => this.deps.containers.start(spec));
+    if (env.isDead) {
+      // Removed (shutdown, retire) while the engine was starting it: nothing else would remove it.
+      await this.remove(env);
+      throw new Error('environment removed while starting');
+    }
+    const id = env.containerId;
+    this.deps.containers.waitForExit(id).then(
+      (exit) => this.deps.onExit(env, exit),
+      () => this.deps.onExit(env, undefined),
+    );
+  }
+}
