@@ -26,7 +26,9 @@ import { errorHandler, notFoundHandler } from './http/express-helpers.js';
 import { functionsRouter } from './http/functions-router.js';
 import { createInvokeHandler } from './http/invoke-handler.js';
 import { opsRouter, probe } from '../common/ops-router.js';
+import { logsRouter } from './http/logs-router.js';
 import { Invoker } from './invocation/invoker.js';
+import { LogStore } from './logs/log-store.js';
 import { PostgresLedger } from './metering/postgres-ledger.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { RuntimeCatalog } from './runtimes/runtime-catalog.js';
@@ -63,11 +65,17 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   const functionStore = new FunctionStore(pool);
   const apiStore = new ApiStore(pool);
   const functionCache = new FunctionCache((tenant, name) => functionStore.get(tenant, name));
+  const logStore = new LogStore(pool, logger.child({ component: 'function-logs' }), {
+    retentionMs: config.GANTRY_LOG_RETENTION_MS,
+    maxQueuedLines: 100_000,
+    flushIntervalMs: 200,
+  });
   const scheduler = new Scheduler(
     {
       containers,
       codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
       imageFor: (runtime) => catalog.imageFor(runtime),
+      logSink: (tenantId, functionName, line) => logStore.add(tenantId, functionName, line),
       stemCellRuntimes: async () => (await catalog.available()).map((r) => r.id).filter((id) => catalog.canSpecialize(id)),
       logger: logger.child({ component: 'scheduler' }),
     },
@@ -84,12 +92,14 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       stemCellsPerRuntime: config.GANTRY_STEM_CELLS_PER_RUNTIME,
       stemCellMemoryMb: config.GANTRY_STEM_CELL_MEMORY_MB,
       initFailureBackoffMs: config.GANTRY_INIT_FAILURE_BACKOFF_MS,
+      logMaxBytesPerInvocation: config.GANTRY_LOG_MAX_BYTES_PER_INVOCATION,
     },
   );
   const ledger = new PostgresLedger(pool);
-  const metrics = new ControlPlaneMetrics(() => scheduler.stats());
+  const limiter = new ConcurrencyLimiter();
+  const metrics = new ControlPlaneMetrics(() => scheduler.stats(), () => limiter.inUse());
   const invoker = new Invoker(
-    { functions: functionCache, scheduler, limiter: new ConcurrencyLimiter(), ledger, metrics, logger: logger.child({ component: 'invoker' }) },
+    { functions: functionCache, scheduler, limiter, ledger, metrics, logger: logger.child({ component: 'invoker' }) },
     { region: config.GANTRY_REGION, nodeId: config.GANTRY_NODE_ID },
   );
   const publishChange = async () => {
@@ -119,6 +129,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       next();
     });
     app.use(functionsRouter({ service: functionService, store: functionStore, catalog, provisionedReady: (id) => scheduler.provisionedReady(id) }));
+    app.use(logsRouter({ store: functionStore, logs: logStore }));
     app.use(apisRouter({ apis: apiStore, functions: functionStore, publicUrl: config.GANTRY_PUBLIC_URL, publishChange }));
     app.use(notFoundHandler());
     app.use(errorHandler(logger.child({ component: 'admin-api' })));
@@ -208,6 +219,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       ['scheduler', () => scheduler.close()],
       ['http', () => stopped],
       ['ledger', () => ledger.close()],
+      ['function logs', () => logStore.close()],
       ['redis', () => Promise.all([r.quit(), s.quit()])],
       ['postgres', () => p.end()],
     ];

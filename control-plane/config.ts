@@ -37,6 +37,10 @@ const schema = z
     GANTRY_STEM_CELLS_PER_RUNTIME: intFrom(2, 0, 64),
     // Memory size of the default stem cells: Lambda's default function size.
     GANTRY_STEM_CELL_MEMORY_MB: intFrom(128, 64, 10240),
+    // Function output kept per invocation; a function printing more has the rest counted and dropped.
+    GANTRY_LOG_MAX_BYTES_PER_INVOCATION: intFrom(256 * 1024, 4096, 16 * 1024 * 1024),
+    // Function output older than this is deleted (Lambda keeps logs until you expire them).
+    GANTRY_LOG_RETENTION_MS: intFrom(7 * 24 * 3_600_000, 60_000, 365 * 24 * 3_600_000),
     // After an init failure, calls within this window get the same error without a new start.
     GANTRY_INIT_FAILURE_BACKOFF_MS: intFrom(2_000, 0, 600_000),
   })

@@ -32,7 +32,7 @@ export class ControlPlaneMetrics {
     registers: [this.registry],
   });
 
-  constructor(schedulerStats: () => SchedulerStats) {
+  constructor(schedulerStats: () => SchedulerStats, concurrencyInUse: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gantry_control_plane_' });
     new Gauge({
       name: 'gantry_environments',
@@ -41,6 +41,22 @@ export class ControlPlaneMetrics {
       registers: [this.registry],
       collect() {
         for (const [state, n] of Object.entries(schedulerStats().environments)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'gantry_environment_memory_mb',
+      help: 'Memory reserved by live environments on this node (the node budget in use)',
+      registers: [this.registry],
+      collect() {
+        this.set(schedulerStats().memoryInUseMb);
+      },
+    });
+    new Gauge({
+      name: 'gantry_concurrency_in_use',
+      help: 'Invocations holding a concurrency slot on this node',
+      registers: [this.registry],
+      collect() {
+        this.set(concurrencyInUse());
       },
     });
   }

@@ -44,10 +44,14 @@ export class ContainerRuntimeError extends Error {
   }
 }
 
+/** Receives a container's stdout/stderr as it arrives. Must not block: it is called from the stream. */
+export type OutputSink = (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+
 export interface ContainerRuntime {
   /** Create and start. Resolves once the process runs (readiness arrives over the Runtime API).
+   *  Output from the first byte on goes to `output` (one stream per container, never per call).
    *  Rejects with ContainerRuntimeError and leaves nothing behind. */
-  start(spec: ContainerSpec): Promise<ContainerId>;
+  start(spec: ContainerSpec, output?: OutputSink): Promise<ContainerId>;
   /** Resolves when the container stops, for whatever reason. One long-lived call per container,
    *  never per invocation. */
   waitForExit(id: ContainerId): Promise<ContainerExit>;

@@ -2,6 +2,7 @@
  * ContainerRuntime on the Docker Engine API (dockerode; never the CLI, which costs 20-35 ms a
  * call). Every call has a deadline; dockerode errors are translated here and nowhere else.
  */
+import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { DeadlineExceededError, withDeadline } from '../../common/deadline.js';
 import {
@@ -12,6 +13,7 @@ import {
   type ContainerSpec,
   type ImageInfo,
   type ManagedContainer,
+  type OutputSink,
 } from './container-runtime.js';
 
 export interface DockerRuntimeOptions {
@@ -27,10 +29,12 @@ export class DockerContainerRuntime implements ContainerRuntime {
     this.docker = new Docker(dockerConnection(opts.dockerHost));
   }
 
-  async start(spec: ContainerSpec): Promise<ContainerId> {
+  async start(spec: ContainerSpec, output?: OutputSink): Promise<ContainerId> {
     const container = await this.call('create container', () => this.docker.createContainer(toCreateOptions(spec)));
     const id = container.id as ContainerId;
     try {
+      // Attached before start, so no early output (init logs) is lost.
+      if (output) await this.call('attach container', () => this.attach(container, output));
       await this.call('start container', () => container.start());
       return id;
     } catch (e) {
@@ -38,6 +42,20 @@ export class DockerContainerRuntime implements ContainerRuntime {
       await this.destroy(id).catch(() => undefined);
       throw e;
     }
+  }
+
+  private async attach(container: Docker.Container, output: OutputSink): Promise<void> {
+    const stream = (await container.attach({ stream: true, stdout: true, stderr: true, logs: false })) as NodeJS.ReadableStream;
+    const sink = (name: 'stdout' | 'stderr') =>
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          output(name, chunk);
+          cb();
+        },
+      });
+    this.docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'));
+    // The stream ends with the container; an error on it only means the output is gone.
+    stream.on('error', () => undefined);
   }
 
   async waitForExit(id: ContainerId): Promise<ContainerExit> {
@@ -133,8 +151,8 @@ function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
       SecurityOpt: ['no-new-privileges'],
       NetworkMode: spec.network.mode === 'none' ? 'none' : spec.network.name,
       Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`),
-      // Function output is captured over the Runtime API path later; Docker keeps only a little.
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+      // Output is captured through the attach stream; Docker keeps no copy on disk.
+      LogConfig: { Type: 'none', Config: {} },
       AutoRemove: false,
     },
   };

@@ -50,6 +50,7 @@ async function handle(
     functionName,
     payload,
     source: caller === 'internal' ? 'gateway' : 'direct',
+    logTail: header(req, 'x-gantry-log-type')?.toLowerCase() === 'tail',
   });
   writeResult(res, result);
 }
@@ -63,8 +64,12 @@ function writeResult(res: http.ServerResponse, r: InvokeResult): void {
     'X-Gantry-Cold-Start': r.coldStart === 'none' ? 'false' : 'true',
     'X-Gantry-Executed-Version': '$LATEST',
   };
-  if (r.coldStart !== 'none') headers['X-Gantry-Init-Duration-Ms'] = (r.initDurationUs / 1000).toFixed(2);
+  if (r.coldStart !== 'none') {
+    headers['X-Gantry-Cold-Start-Kind'] = r.coldStart;
+    headers['X-Gantry-Init-Duration-Ms'] = (r.initDurationUs / 1000).toFixed(2);
+  }
   if (r.status === 'failed') headers['X-Gantry-Function-Error'] = 'Unhandled';
+  if (r.logResult !== undefined) headers['X-Gantry-Log-Result'] = r.logResult;
   res.writeHead(200, headers);
   res.end(r.payload);
 }

@@ -16,6 +16,7 @@ import type { RuntimeReply } from '../runtime-api/runtime-reply.js';
 import { functionArn } from '../scheduler/isolation.js';
 import type { ConcurrencyLimiter } from '../scheduler/concurrency-limiter.js';
 import type { ColdStartKind, Scheduler } from '../scheduler/scheduler.js';
+import { reportLine } from '../logs/environment-log.js';
 import { classifyInitFailure, classifyReply, type Classified } from './classify.js';
 
 export interface InvokeRequest {
@@ -23,6 +24,8 @@ export interface InvokeRequest {
   readonly functionName: string;
   readonly payload: Buffer;
   readonly source: InvocationSource;
+  /** `X-Gantry-Log-Type: Tail`: return the last 4 KB of the invocation's log. */
+  readonly logTail?: boolean;
 }
 
 export interface InvokeResult extends Classified {
@@ -31,6 +34,8 @@ export interface InvokeResult extends Classified {
   readonly durationUs: number;
   readonly initDurationUs: number;
   readonly coldStart: ColdStartKind;
+  /** Base64 of the log tail, when asked for. */
+  readonly logResult?: string;
 }
 
 export interface InvokerDeps {
@@ -51,6 +56,9 @@ export interface InvokerOptions {
 const MAX_DELIVERY_ATTEMPTS = 3;
 /** How long a warm runtime may take to poll `next` again after its previous answer. */
 const POLL_WAIT_MS = 2_000;
+/** Tail requests: output is complete once the stream was quiet this long (bounded below). */
+const LOG_QUIET_MS = 3;
+const LOG_SETTLE_MAX_MS = 50;
 
 export class Invoker {
   private inFlight = 0;
@@ -111,6 +119,7 @@ export class Invoker {
       const { lease } = acquired;
       let disposition: 'reuse' | 'discard' = 'discard';
       try {
+        lease.log.begin(invocationId, '$LATEST');
         const reply = await lease.channel.dispatch(this.eventFor(version, req, invocationId), version.timeoutMs, POLL_WAIT_MS);
         if (reply.kind === 'not-delivered') {
           if (attempt < MAX_DELIVERY_ATTEMPTS) continue;
@@ -118,7 +127,12 @@ export class Invoker {
         }
         const classified = classifyReply(reply, invocationId, version.timeoutMs);
         disposition = classified.reusable ? 'reuse' : 'discard';
-        return await this.finish(version, req, invocationId, startedAt, classified, durationUs(reply), lease.initDurationUs, lease.coldStart);
+        const result = await this.finish(version, req, invocationId, startedAt, classified, durationUs(reply), lease.initDurationUs, lease.coldStart);
+        // Output travels through the engine, beside the reply: when the tail is wanted, give the
+        // last lines a moment to arrive. Otherwise nothing waits for logs.
+        if (req.logTail) await lease.log.settle(LOG_QUIET_MS, LOG_SETTLE_MAX_MS);
+        lease.log.end(reportLine({ requestId: invocationId, durationUs: result.durationUs, billedMs: result.billedMs, memoryMb: version.memoryMb, initDurationUs: result.initDurationUs }));
+        return req.logTail ? { ...result, logResult: Buffer.from(lease.log.tailText()).toString('base64') } : result;
       } finally {
         lease.release(disposition);
       }

@@ -9,6 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerExit, ContainerRuntime, ContainerSpec } from '../containers/container-runtime.js';
 import type { FunctionVersion } from '../functions/function-types.js';
+import { EnvironmentLog, type LogLineSink } from '../logs/environment-log.js';
 import { RuntimeChannel } from '../runtime-api/runtime-channel.js';
 import { Environment, type EnvironmentId } from './environment.js';
 import { buildContainerSpec, buildStemCellSpec, type InitializationType, type IsolationOptions } from './isolation.js';
@@ -38,6 +39,7 @@ export interface EnvironmentStarterDeps {
   readonly codeDirFor: (v: FunctionVersion) => Promise<string>;
   readonly imageFor: (runtime: string) => string;
   readonly onExit: (env: Environment, exit: ContainerExit | undefined) => void;
+  readonly logSink: LogLineSink;
   readonly nowMs: () => number;
 }
 
@@ -48,6 +50,7 @@ export interface EnvironmentStarterOptions {
   readonly user: string;
   readonly functionNetwork: string;
   readonly maxConcurrentStarts: number;
+  readonly logMaxBytesPerInvocation: number;
 }
 
 export class EnvironmentStarter {
@@ -65,7 +68,9 @@ export class EnvironmentStarter {
     const id = randomBytes(6).toString('hex') as EnvironmentId;
     const root = path.join(containersDirOf(this.opts.dataDir, this.opts.nodeId), id);
     const dirs = { root, socketDir: path.join(root, 'runtime'), taskDir: path.join(root, 'task') };
-    return new Environment(id, new RuntimeChannel(path.join(dirs.socketDir, 'runtime.sock')), dirs, memoryMb, runtime, network, this.deps.nowMs(), version);
+    const channel = new RuntimeChannel(path.join(dirs.socketDir, 'runtime.sock'));
+    const log = new EnvironmentLog(this.deps.logSink, this.opts.logMaxBytesPerInvocation, this.deps.nowMs);
+    return new Environment(id, channel, log, dirs, memoryMb, runtime, network, this.deps.nowMs(), version);
   }
 
   /** Starts `env`'s container with its version's code; resolves once the process runs. */
@@ -111,7 +116,7 @@ export class EnvironmentStarter {
     await mkdir(env.dirs.socketDir, { recursive: true, mode: 0o755 });
     await env.channel.listen();
     const spec = await makeSpec(this.isolationFor(env));
-    env.containerId = await this.startSlots.run(() => this.deps.containers.start(spec));
+    env.containerId = await this.startSlots.run(() => this.deps.containers.start(spec, (stream, chunk) => env.log.write(stream, chunk)));
     if (env.isDead) {
       // Removed (shutdown, retire) while the engine was starting it: nothing else would remove it.
       await this.remove(env);

@@ -9,6 +9,7 @@
  */
 import type { ContainerId } from '../containers/container-runtime.js';
 import type { FunctionVersion } from '../functions/function-types.js';
+import type { EnvironmentLog } from '../logs/environment-log.js';
 import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
 import type { EnvironmentView } from './placement.js';
 
@@ -50,6 +51,7 @@ export class Environment {
   constructor(
     readonly id: EnvironmentId,
     readonly channel: RuntimeChannel,
+    readonly log: EnvironmentLog,
     readonly dirs: EnvironmentDirs,
     readonly memoryMb: number,
     readonly runtime: string,
@@ -59,6 +61,7 @@ export class Environment {
   ) {
     this.lastUsedMs = nowMs;
     this._version = version;
+    if (version) log.bindFunction(version.tenantId, version.name);
   }
 
   get state(): EnvironmentState {

@@ -10,6 +10,7 @@ import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
 import { ContainerRuntimeError, type ContainerExit, type ContainerRuntime } from '../containers/container-runtime.js';
 import type { FunctionId, FunctionVersion } from '../functions/function-types.js';
+import type { EnvironmentLog, LogLineSink } from '../logs/environment-log.js';
 import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
 import type { ReadyOutcome } from '../runtime-api/runtime-reply.js';
 import { placeCode } from './code-placement.js';
@@ -27,6 +28,7 @@ export interface EnvironmentLease {
   readonly coldStart: ColdStartKind;
   readonly initDurationUs: number;
   readonly channel: RuntimeChannel;
+  readonly log: EnvironmentLog;
   /** Exactly once. 'discard' after a timeout, a crash or a protocol violation. */
   release(disposition: 'reuse' | 'discard'): void;
 }
@@ -44,6 +46,7 @@ export interface SchedulerDeps {
   readonly imageFor: (runtime: string) => string;
   /** Runtimes whose image is present and whose client can be specialised. */
   readonly stemCellRuntimes: () => Promise<readonly string[]>;
+  readonly logSink: LogLineSink;
   readonly logger: Logger;
   readonly nowMs?: () => number;
 }
@@ -61,6 +64,7 @@ export interface SchedulerOptions {
   readonly stemCellsPerRuntime: number;
   readonly stemCellMemoryMb: number;
   readonly initFailureBackoffMs: number;
+  readonly logMaxBytesPerInvocation: number;
 }
 
 export interface SchedulerStats {
@@ -89,7 +93,7 @@ export class Scheduler {
   ) {
     this.nowMs = deps.nowMs ?? Date.now;
     this.starter = new EnvironmentStarter(
-      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, onExit: (e, x) => this.onExit(e, x) },
+      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, logSink: deps.logSink, onExit: (e, x) => this.onExit(e, x) },
       opts,
     );
     this.stemCells = new StemCellPool({ perRuntime: opts.stemCellsPerRuntime, defaultMemoryMb: opts.stemCellMemoryMb, maxLearnedShapes: 4 });
@@ -273,6 +277,7 @@ export class Scheduler {
       coldStart,
       initDurationUs,
       channel: env.channel,
+      log: env.log,
       release: (disposition) => {
         if (released) throw new Error(`lease on environment ${env.id} released twice`);
         released = true;
