@@ -83,6 +83,10 @@ export class Invoker {
       const lease = this.takeConcurrencyLease(version);
       try {
         return await this.run(version, req, randomUUID());
+      } catch (e) {
+        // The node budget throttles too (scheduler): count it with the reserved-concurrency ones.
+        if (e instanceof GantryError && e.type === 'TooManyRequests') this.deps.metrics.throttles.inc({ function: version.name });
+        throw e;
       } finally {
         lease.release();
       }

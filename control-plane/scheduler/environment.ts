@@ -95,6 +95,7 @@ export class Environment {
   bind(version: FunctionVersion): void {
     if (this._version !== undefined) throw new InvalidTransitionError(`environment ${this.id} is already bound`);
     this._version = version;
+    this.log.bindFunction(version.tenantId, version.name);
   }
 
   /** The shape a stem cell was created for (limits and network are fixed at creation). */

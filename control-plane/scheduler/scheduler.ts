@@ -220,7 +220,8 @@ export class Scheduler {
       this.initFailures.set(version.versionId, { outcome, untilMs: this.nowMs() + this.opts.initFailureBackoffMs });
       return { kind: 'init-failed', outcome, initDurationUs, coldStart: kind, cached: false };
     }
-    env.transition('busy');
+    // A new container goes starting → busy; a stem cell was already taken (idle → busy).
+    if (env.state === 'starting') env.transition('busy');
     return { kind: 'lease', lease: this.leaseFor(env, kind, initDurationUs) };
   }
 

@@ -5,8 +5,17 @@
  * and, by default, polls `next` and echoes each event back as the response. Tests choose other
  * behaviours per start (init error, exit during init, silence, failing start) and can make a
  * container exit at any time with `exit()`.
+ *
+ * A spec without `_HANDLER` is a stem cell (design.md, Stem cells): its runtime first asks
+ * `GET /gantry/v1/specialize`, which blocks until the scheduler assigns it a function, and only
+ * then behaves as a function runtime. The fake records, per stem cell, what its /var/task held
+ * when it asked (must be nothing), the environment the answer carried and what /var/task held
+ * once answered (the function's code, and only that). Stem cells take their behaviours from
+ * `stemQueued`/`stemBehaviour`, function containers from `queued`/`behaviour`, so cells started
+ * in the background never consume a behaviour a test queued for a function.
  */
 import http from 'node:http';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ContainerRuntimeError,
@@ -23,10 +32,12 @@ export type FakeBehaviour =
   | { readonly kind: 'echo' }
   /** Posts `init/error`, then exits with status 1, as the Python RIC does. */
   | { readonly kind: 'init-error'; readonly errorType: string }
-  /** Exits before its first poll. */
+  /** Exits before its first poll (a stem cell: right after it was specialised). */
   | { readonly kind: 'exit-during-init'; readonly exit: ContainerExit }
-  /** Runs but never talks to the Runtime API. */
+  /** Runs but never talks to the Runtime API (a stem cell: once specialised). */
   | { readonly kind: 'silent' }
+  /** A stem cell that never asks to be specialised (a function container: same as silent). */
+  | { readonly kind: 'no-specialize' }
   /** start() rejects with this error and nothing is created. */
   | { readonly kind: 'fail-start'; readonly error: Error };
 
@@ -40,9 +51,28 @@ interface FakeContainer {
   removed: boolean;
 }
 
+/** What one stem cell saw; filled in as it happens. */
+export interface StemCellRecord {
+  readonly id: ContainerId;
+  readonly spec: ContainerSpec;
+  /** Host directory mounted as its /var/task. */
+  readonly taskDir: string;
+  /** /var/task's files (relative paths) when the runtime asked to be specialised. */
+  filesBefore: string[] | undefined;
+  /** The `environment` of the specialize answer. */
+  environment: Record<string, string> | undefined;
+  /** /var/task's files (relative path → content) when the answer arrived. */
+  filesAfter: Record<string, string> | undefined;
+}
+
 export const SOCKET_MOUNT = '/run/gantry';
+export const TASK_MOUNT = '/var/task';
 /** What `destroy()` reports to `waitForExit` for a container that was still running (SIGKILL). */
 export const KILLED: ContainerExit = { exitCode: 137, oomKilled: false };
+
+export function isStemCellSpec(spec: ContainerSpec): boolean {
+  return spec.env._HANDLER === undefined;
+}
 
 export class FakeContainerRuntime implements ContainerRuntime {
   /** Every spec start() was called with, including failed starts. */
@@ -54,15 +84,21 @@ export class FakeContainerRuntime implements ContainerRuntime {
   /** Request ids the simulated runtimes answered. */
   readonly answered: string[] = [];
   readonly networks: string[] = [];
-  /** Behaviours for the next starts, consumed in order; `behaviour` once empty. */
+  /** Stem cells that started, in order. */
+  readonly stemCells: StemCellRecord[] = [];
+  /** Behaviours for the next function-container starts, consumed in order; `behaviour` once empty. */
   readonly queued: FakeBehaviour[] = [];
   behaviour: FakeBehaviour = { kind: 'echo' };
+  /** The same for stem cells (what the cell does once specialised, or how it fails before). */
+  readonly stemQueued: FakeBehaviour[] = [];
+  stemBehaviour: FakeBehaviour = { kind: 'echo' };
   engineUp = true;
   /** Images inspectImage() reports as present. */
   readonly images = new Map<string, ImageInfo>();
   private readonly containers = new Map<ContainerId, FakeContainer>();
   private seq = 0;
   private gate: Promise<void> | undefined;
+  private destroyGate: Promise<void> | undefined;
 
   /** Makes later start() calls wait (after recording their spec) until the returned function runs. */
   holdStarts(): () => void {
@@ -74,16 +110,42 @@ export class FakeContainerRuntime implements ContainerRuntime {
     };
   }
 
+  /** Makes later destroy() calls wait (after recording the id) until the returned function runs. */
+  holdDestroys(): () => void {
+    let open!: () => void;
+    this.destroyGate = new Promise<void>((r) => (open = r));
+    return () => {
+      this.destroyGate = undefined;
+      open();
+    };
+  }
+
   /** Ids of containers started and not yet destroyed. */
   get running(): ContainerId[] {
     return [...this.containers.values()].filter((c) => !c.removed).map((c) => c.id);
+  }
+
+  /** Function containers (spec with a handler) that started, in order. */
+  get functionStarts(): { readonly id: ContainerId; readonly spec: ContainerSpec }[] {
+    return this.started.filter((s) => !isStemCellSpec(s.spec));
+  }
+
+  /** The record of stem cell `id`, if it was one. */
+  stemCell(id: ContainerId): StemCellRecord | undefined {
+    return this.stemCells.find((s) => s.id === id);
+  }
+
+  /** The container started for environment `environmentId` (label gantry.environment). */
+  containerOf(environmentId: string): ContainerId | undefined {
+    return this.started.find((s) => s.spec.labels['gantry.environment'] === environmentId)?.id;
   }
 
   async start(spec: ContainerSpec): Promise<ContainerId> {
     this.startAttempts.push(spec);
     if (this.gate) await this.gate;
     if (!this.engineUp) throw new ContainerRuntimeError('engine-unavailable', 'fake engine is down');
-    const behaviour = this.queued.shift() ?? this.behaviour;
+    const stem = isStemCellSpec(spec);
+    const behaviour = stem ? (this.stemQueued.shift() ?? this.stemBehaviour) : (this.queued.shift() ?? this.behaviour);
     if (behaviour.kind === 'fail-start') throw behaviour.error;
     const id = `fake-${++this.seq}` as ContainerId;
     let resolveExit!: (e: ContainerExit) => void;
@@ -91,6 +153,11 @@ export class FakeContainerRuntime implements ContainerRuntime {
     const c: FakeContainer = { id, spec, exit, resolveExit, abort: new AbortController(), exited: false, removed: false };
     this.containers.set(id, c);
     this.started.push({ id, spec });
+    if (stem) {
+      const task = spec.mounts.find((m) => m.containerPath === TASK_MOUNT);
+      if (!task) throw new Error(`stem cell spec ${spec.name} has no ${TASK_MOUNT} mount`);
+      this.stemCells.push({ id, spec, taskDir: task.hostPath, filesBefore: undefined, environment: undefined, filesAfter: undefined });
+    }
     // Like a real process, the runtime starts talking only after start() has returned.
     setImmediate(() => void this.simulate(c, behaviour).catch(() => undefined));
     return id;
@@ -103,6 +170,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
 
   async destroy(id: ContainerId): Promise<void> {
     this.destroyed.push(id);
+    if (this.destroyGate) await this.destroyGate;
     const c = this.containers.get(id);
     if (!c || c.removed) return;
     c.removed = true;
@@ -141,8 +209,19 @@ export class FakeContainerRuntime implements ContainerRuntime {
     const mount = c.spec.mounts.find((m) => m.containerPath === SOCKET_MOUNT);
     if (!mount) throw new Error(`spec ${c.spec.name} has no ${SOCKET_MOUNT} mount`);
     const socketPath = path.join(mount.hostPath, 'runtime.sock');
+    const call = (method: string, p: string, body?: Buffer, headers: Record<string, string> = {}) =>
+      request(socketPath, method, p, c.abort.signal, body, headers);
     const api = (method: string, p: string, body?: Buffer, headers: Record<string, string> = {}) =>
-      request(socketPath, method, `/2018-06-01/runtime${p}`, c.abort.signal, body, headers);
+      call(method, `/2018-06-01/runtime${p}`, body, headers);
+    if (b.kind === 'no-specialize') return;
+    const record = this.stemCell(c.id);
+    if (record) {
+      record.filesBefore = Object.keys(await listFiles(record.taskDir));
+      const answer = await call('GET', '/gantry/v1/specialize');
+      if (answer.status !== 200) return this.exit(c.id, { exitCode: 1, oomKilled: false });
+      record.environment = (JSON.parse(answer.body.toString('utf8')) as { environment: Record<string, string> }).environment;
+      record.filesAfter = await listFiles(record.taskDir);
+    }
     switch (b.kind) {
       case 'silent':
         return;
@@ -168,6 +247,21 @@ export class FakeContainerRuntime implements ContainerRuntime {
         return;
     }
   }
+}
+
+/** Every file under `dir` (relative path → utf8 content); {} when `dir` does not exist. */
+export async function listFiles(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const p = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(p);
+      else out[p] = await readFile(path.join(dir, p), 'utf8').catch(() => '');
+    }
+  };
+  await walk('');
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 interface Reply {

@@ -1,0 +1,182 @@
+/**
+ * Shared set-up for the scheduler tests (no tests of its own): a Scheduler on a
+ * FakeContainerRuntime, a ManualClock and a temporary data dir, with helpers to wait (bounded) for
+ * background work and to check at the end that nothing leaked. Each function version gets a code
+ * directory of its own whose files name the function, so a test can tell whose code a stem cell
+ * holds.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import type { Test } from 'tap';
+import type { FunctionId, FunctionVersion, TenantId, VersionId } from '../../../../control-plane/functions/function-types.js';
+import { Scheduler, type EnvironmentLease, type SchedulerDeps, type SchedulerOptions } from '../../../../control-plane/scheduler/scheduler.js';
+import { FakeContainerRuntime } from '../../../support/fake-container-runtime.js';
+import { ManualClock } from '../../../support/manual-clock.js';
+
+export const NODE_ID = 'node-test';
+
+export function fn(name: string, versionId: number, over: Partial<FunctionVersion> = {}): FunctionVersion {
+  return {
+    tenantId: 'default' as TenantId,
+    functionId: `fn-${name}` as FunctionId,
+    versionId: versionId as VersionId,
+    name,
+    runtime: 'nodejs20',
+    handler: 'index.handler',
+    memoryMb: 128,
+    timeoutMs: 3000,
+    environment: { GREETING: `hi from ${name}` },
+    network: 'default',
+    codeSha256: `sha-${name}-${versionId}`,
+    codeSize: 1,
+    ...over,
+  };
+}
+
+/** The files `codeDirFor` gives version `v` (relative path → content). */
+export function codeOf(v: FunctionVersion): Record<string, string> {
+  return {
+    'index.js': `exports.handler = async () => '${v.name}@${v.versionId}';\n`,
+    'lib/secret.txt': `secret of ${v.name}\n`,
+  };
+}
+
+export interface HarnessOptions extends Partial<SchedulerOptions> {
+  /** What deps.stemCellRuntimes() answers; none (no stem cells) by default. */
+  readonly runtimes?: readonly string[];
+  readonly codeDirFor?: SchedulerDeps['codeDirFor'];
+}
+
+export type Harness = Awaited<ReturnType<typeof harness>>;
+
+export async function harness(t: Test, over: HarnessOptions = {}) {
+  const { runtimes = [], codeDirFor, ...options } = over;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-sched-'));
+  const containers = new FakeContainerRuntime();
+  const clock = new ManualClock(1_000_000);
+  let maintenancePasses = 0;
+  let codeGate: Promise<void> | undefined;
+  const codeRequests: FunctionVersion[] = [];
+  const writeCode = async (v: FunctionVersion): Promise<string> => {
+    codeRequests.push(v);
+    if (codeGate) await codeGate;
+    const dir = path.join(dataDir, 'code', v.codeSha256);
+    for (const [file, text] of Object.entries(codeOf(v))) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), text);
+    }
+    return dir;
+  };
+  const opts: SchedulerOptions = {
+    nodeId: NODE_ID,
+    dataDir,
+    region: 'us-east-1',
+    user: '1000:1000',
+    functionNetwork: 'gantry-fn',
+    // Maintenance runs every keepWarmMs / 10 (at least 100 ms): fast, with the clock held still.
+    keepWarmMs: 1000,
+    maxConcurrentStarts: 4,
+    initTimeoutMs: 2_000,
+    nodeMemoryMb: 4096,
+    stemCellsPerRuntime: 2,
+    stemCellMemoryMb: 128,
+    initFailureBackoffMs: 0,
+    ...options,
+  };
+  const scheduler = new Scheduler(
+    {
+      containers,
+      codeDirFor: codeDirFor ?? writeCode,
+      imageFor: (r) => `gantry/${r}:test`,
+      stemCellRuntimes: async () => {
+        maintenancePasses += 1;
+        return runtimes;
+      },
+      logger: pino({ level: 'silent' }),
+      nowMs: clock.now,
+    },
+    opts,
+  );
+  t.teardown(async () => {
+    await scheduler.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const nodeDir = path.join(dataDir, 'containers', NODE_ID);
+  /** Environment directories under this node's containers dir. */
+  const envDirs = () => readdir(nodeDir).catch(() => [] as string[]);
+
+  return {
+    dataDir,
+    nodeDir,
+    containers,
+    clock,
+    scheduler,
+    opts,
+    envDirs,
+    /** Every version codeDirFor was asked for, in order. */
+    codeRequests,
+    /** Makes codeDirFor wait (after recording the request) until the returned function runs. */
+    holdCode(): () => void {
+      let open!: () => void;
+      codeGate = new Promise<void>((r) => (open = r));
+      return () => {
+        codeGate = undefined;
+        open();
+      };
+    },
+    /**
+     * Waits until `n` more background maintenance passes have asked for the stem-cell runtimes
+     * (a pass that is still refilling, or backing off, does not count).
+     */
+    async passes(n: number, ms = 3000): Promise<void> {
+      const target = maintenancePasses + n;
+      await waitFor(`${n} maintenance passes`, () => maintenancePasses >= target, ms);
+    },
+    /**
+     * Closes the scheduler, then checks no container, environment or directory is left. It allows
+     * a moment for removals that close() does not wait for (close-semantics tests are strict).
+     */
+    async closeClean(t: Test): Promise<void> {
+      await scheduler.close();
+      await waitFor('every container and directory to be removed', async () => containers.running.length === 0 && (await envDirs()).length === 0, 1000).catch(
+        () => undefined,
+      );
+      t.strictSame(containers.running, [], 'no container is left running');
+      t.strictSame(await envDirs(), [], "the node's containers dir holds no environment directory");
+      t.equal(scheduler.stats().memoryInUseMb, 0, 'no environment is left');
+    },
+  };
+}
+
+export async function leaseOf(s: Scheduler, v: FunctionVersion): Promise<EnvironmentLease> {
+  const a = await s.acquire(v);
+  if (a.kind !== 'lease') throw new Error(`expected a lease, got ${a.kind}`);
+  return a.lease;
+}
+
+/** One invocation through the lease; the fake runtime echoes the payload. */
+export async function echo(lease: EnvironmentLease, text: string): Promise<string> {
+  const r = await lease.channel.dispatch({ requestId: randomUUID(), payload: Buffer.from(text), invokedFunctionArn: 'arn:x' }, 2000, 2000);
+  return r.kind === 'response' ? r.body.toString() : r.kind;
+}
+
+/** Polls `cond` until it holds, for at most `ms` (no fixed sleeps). */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** stats() with the given counts (everything else zero). */
+export function counts(c: Partial<Record<'starting' | 'idle' | 'busy' | 'stem-cell', number>>, memoryInUseMb?: number) {
+  const environments = { starting: 0, idle: 0, busy: 0, dead: 0, 'stem-cell': 0, ...c };
+  const n = environments.starting + environments.idle + environments.busy + environments['stem-cell'];
+  return { environments, memoryInUseMb: memoryInUseMb ?? n * 128 };
+}
