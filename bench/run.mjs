@@ -1,183 +1,106 @@
 #!/usr/bin/env node
 /**
- * Gantry latency bench (`npm run bench`). Starts an isolated Gantry from dist/ as child processes
- * (own database, Redis prefix, data dir, node id, ports on 127.0.0.1), and measures, in one run:
+ * Gantry bench (`npm run bench`). Starts an isolated Gantry from dist/ as child processes (own
+ * database, Redis prefix, data dir, node id, ports on 127.0.0.1), plus two references: a plain
+ * Node http server (the baseline, a host process) and the floor (the same handler in the same
+ * runtime image, plain HTTP on a unix socket, reached directly). In one run it measures:
  *
- *   1. warm latency p50/p99 of a trivial handler: plain Node http server (baseline), direct
- *      invoke on the control plane, routed through a separate gateway process, and routed
- *      through the one-process mode (`node dist/main.js`);
- *   2. cold start: first invocation of a freshly created function vs warm p50;
- *   3. concurrency: 4 clients, throughput and p99.
+ *   Phase 1, control plane and gateway as separate processes, stem cells off:
+ *     1. warm latency on one connection: baseline, floor, direct invoke, routed via the gateway;
+ *     3. 4 closed-loop clients, same targets;
+ *     B. first calls of new functions (new containers), interleaved with raw create+start of the
+ *        runtime image through the Engine API;
+ *     C. 0 -> 20 concurrent environments (20 calls of a 1 s handler) without stem cells.
+ *   Phase 2, one process (`npm start`), stem cells on (2), under `node --cpu-prof`:
+ *     1, 3. as in phase 1, in-process gateway;
+ *     A. 50 closed-loop clients: floor, routed, direct (after scaling out to 50 environments);
+ *     B. first calls served by a stem cell;
+ *     C. 0 -> 20 again, with stem cells.
  *
- * Only ratios and differences against a baseline measured in the same phase are reported: the
- * machine is shared and noisy, so absolute numbers are context, never a pass/fail criterion.
- * Scenarios of one phase are interleaved in rounds so drift hits them alike. Every loop is bounded
- * in count and in time. Everything started here is removed at the end, also on failure.
+ * Then a profile (CPU per request by process, the gateway and in-container histograms, the
+ * ledger-like INSERT, the CPU profile of the Gantry process) and the issue's targets, PASS/MISS.
+ * Only ratios and differences within this run are meaningful: the machine is shared and noisy.
+ * Every loop is bounded in count and in time; the whole run has a watchdog. Everything started
+ * here is removed at the end, also on failure or Ctrl-C. Results: stdout table, one JSON line,
+ * and bench/results/latest.json.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
 import Docker from 'dockerode';
 import pg from 'pg';
 import { Pool } from 'undici';
+import {
+  HOST,
+  REQUEST_TIMEOUT_MS,
+  ROOT,
+  adminClient,
+  children,
+  childEnv,
+  cpuMeter,
+  f,
+  freePort,
+  interleaved,
+  log,
+  metricSum,
+  nowMs,
+  num,
+  pad,
+  r2,
+  r3,
+  runConcurrent,
+  runSequential,
+  scrapeMetrics,
+  sleep,
+  spawnChild,
+  stats,
+  stopChild,
+  summarize,
+  target,
+  waitReady,
+  warmup,
+  warmupConcurrent,
+  withDatabase,
+  zipFor,
+} from './lib.mjs';
+import {
+  BURST_HANDLER_SRC,
+  IMAGE,
+  burst,
+  evaluateTargets,
+  firstCallSample,
+  formatTargets,
+  probeCreateStart,
+  scaleOut,
+  startFloor,
+  summarizeCpuProfile,
+  waitForStemCells,
+} from './scheduler.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const HOST = '127.0.0.1';
-const num = (name, def) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : def;
-};
 /** Hard caps: every scenario stops at whichever comes first. */
 const MAX_REQUESTS = 2000;
-const MAX_SCENARIO_MS = 20_000;
+const SCENARIO_MS = Math.min(num('BENCH_SCENARIO_MS', 8_000), 20_000); // per target and scenario
 const SEQ_REQUESTS = Math.min(num('BENCH_REQUESTS', 2000), MAX_REQUESTS); // per latency scenario
 const CONC_REQUESTS = Math.min(num('BENCH_CONC_REQUESTS', 2000), MAX_REQUESTS); // per concurrency scenario
 const CONC_CLIENTS = 4;
-const COLD_SAMPLES = Math.min(num('BENCH_COLD_SAMPLES', 5), 20);
+const C50_CLIENTS = 50;
+const C50_REQUESTS = Math.min(num('BENCH_C50_REQUESTS', 30_000), 100_000);
+const C50_MS = Math.min(num('BENCH_C50_MS', 8_000), 20_000);
+const COLD_SAMPLES = Math.min(num('BENCH_COLD_SAMPLES', 8), 20);
+const STEM_SAMPLES = Math.min(num('BENCH_STEM_SAMPLES', 8), 20);
+const BURST_N = 20;
+const STEM_CELLS = 2;
+const NODE_MEMORY_MB = 16_384; // 128 environments of 128 MB: the budget never throttles the bench
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE !== '0';
 const ROUNDS = 4; // interleaving rounds per phase
 const WARMUP = 100;
-const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 300_000); // whole run, then clean up and fail
-const REQUEST_TIMEOUT_MS = 15_000;
+const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 420_000); // whole run, then clean up and fail
 const DB_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'latest.json');
 
 const HANDLER_SRC = "exports.handler = async (e) => ({statusCode: 200, body: 'ok'});\n";
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-
-const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length); // nearest rank
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-}
-function stats(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN, mean };
-}
-const r2 = (x) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
-const r3 = (x) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
-
-/** A stored (uncompressed) zip, per the PKWARE APPNOTE layout. */
-function makeZip(entries) {
-  const locals = [];
-  const centrals = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const data = Buffer.from(e.content, 'utf8');
-    const crc = crc32(data) >>> 0;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, data);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE((3 << 8) | 20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += 30 + name.length + data.length;
-  }
-  const dir = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(dir.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, dir, end]);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function withDatabase(base, name) {
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-const children = new Set();
-
-function childEnv(extra) {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  // Nothing from the caller's Gantry configuration may leak into the isolated instance.
-  for (const k of Object.keys(env)) if (k.startsWith('GANTRY_') || k === 'DATABASE_URL' || k === 'REDIS_URL' || k === 'DOCKER_HOST') delete env[k];
-  return { ...env, ...extra };
-}
-
-function spawnChild(name, args, env) {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const tail = [];
-  const keep = (chunk) => {
-    tail.push(chunk.toString('utf8'));
-    while (tail.length > 50) tail.shift();
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const handle = { name, child, exited, output: () => tail.join('').slice(-4000) };
-  children.add(handle);
-  exited.then(() => children.delete(handle));
-  return handle;
-}
-
-async function stopChild(h, graceMs = 20_000) {
-  if (h.child.exitCode !== null || h.child.signalCode !== null) return;
-  h.child.kill('SIGTERM');
-  const done = await Promise.race([h.exited.then(() => true), sleep(graceMs).then(() => false)]);
-  if (!done) {
-    log(`${h.name} did not exit within ${graceMs} ms of SIGTERM; killing`);
-    h.child.kill('SIGKILL');
-    await Promise.race([h.exited, sleep(5_000)]);
-  }
-}
-
-/** Polls `url` until 200, failing fast if the process died. */
-async function waitReady(h, url, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (h.child.exitCode !== null) throw new Error(`${h.name} exited (${h.child.exitCode}) before ready:\n${h.output()}`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200, () => false);
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`${h.name} not ready at ${url} within ${timeoutMs} ms:\n${h.output()}`);
-}
 
 /** The baseline: the same handler logic behind a plain Node http server, in its own process. */
 const BASELINE_SRC = `
@@ -218,129 +141,7 @@ async function startBaseline() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Load generation: one undici keep-alive pool per target, the same client code for all targets.
-
-function target(name, origin, { method = 'GET', path: p, headers = {}, body, check }) {
-  const seq = new Pool(origin, { connections: 1, pipelining: 1, keepAliveTimeout: 30_000 });
-  const conc = new Pool(origin, { connections: CONC_CLIENTS, pipelining: 1, keepAliveTimeout: 30_000 });
-  const one = async (pool) => {
-    const t0 = nowMs();
-    const res = await pool.request({ method, path: p, headers, body, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS });
-    const text = await res.body.text();
-    const ms = nowMs() - t0;
-    if (res.statusCode !== 200 || !check(text, res.headers)) throw new Error(`${name}: ${res.statusCode} ${text.slice(0, 200)}`);
-    return { ms, headers: res.headers };
-  };
-  return {
-    name,
-    once: () => one(seq),
-    onceConcurrent: () => one(conc),
-    close: async () => {
-      await Promise.allSettled([seq.close(), conc.close()]);
-    },
-  };
-}
-
-/** Sequential requests until `count` or `budgetMs`; errors are counted, not timed. */
-async function runSequential(t, count, budgetMs, acc) {
-  const end = Date.now() + budgetMs;
-  for (let i = 0; i < count && Date.now() < end; i++) {
-    try {
-      acc.samples.push((await t.once()).ms);
-    } catch (e) {
-      acc.errors += 1;
-      acc.lastError = String(e.message ?? e);
-      if (acc.errors > 20) throw new Error(`too many errors on ${t.name}: ${acc.lastError}`);
-    }
-  }
-}
-
-/** `clients` closed-loop clients sharing a request budget of `count` and a time budget. */
-async function runConcurrent(t, clients, count, budgetMs, acc) {
-  const end = Date.now() + budgetMs;
-  let issued = 0;
-  const t0 = nowMs();
-  const worker = async () => {
-    while (issued < count && Date.now() < end) {
-      issued += 1;
-      try {
-        acc.samples.push((await t.onceConcurrent()).ms);
-      } catch (e) {
-        acc.errors += 1;
-        acc.lastError = String(e.message ?? e);
-        if (acc.errors > 20) throw new Error(`too many errors on ${t.name}: ${acc.lastError}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: clients }, worker));
-  acc.wallMs += nowMs() - t0;
-}
-
-/**
- * Runs each target's scenario in `ROUNDS` interleaved chunks (order rotated every round), so slow
- * drift of a shared machine affects all of them alike.
- */
-async function interleaved(targets, total, runChunk) {
-  const acc = Object.fromEntries(targets.map((t) => [t.name, { samples: [], errors: 0, wallMs: 0, spentMs: 0 }]));
-  const chunk = Math.ceil(total / ROUNDS);
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = targets.map((_, i) => targets[(i + r) % targets.length]);
-    for (const t of order) {
-      const a = acc[t.name];
-      const left = MAX_SCENARIO_MS - a.spentMs;
-      if (left <= 0 || a.samples.length + a.errors >= total) continue;
-      const s = Date.now();
-      await runChunk(t, Math.min(chunk, total - a.samples.length - a.errors), left, a);
-      a.spentMs += Date.now() - s;
-    }
-  }
-  return acc;
-}
-
-async function warmup(t, n = WARMUP) {
-  for (let i = 0; i < n; i++) await t.once();
-}
-async function warmupConcurrent(t, n = WARMUP) {
-  let issued = 0;
-  await Promise.all(
-    Array.from({ length: CONC_CLIENTS }, async () => {
-      while (issued < n) {
-        issued += 1;
-        await t.onceConcurrent();
-      }
-    }),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Gantry admin helpers
-
-function adminClient(baseUrl, token) {
-  return async (method, p, body) => {
-    const res = await fetch(baseUrl + p, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${text.slice(0, 300)}`);
-    return text === '' ? undefined : JSON.parse(text);
-  };
-}
-
-const zipFor = (src) => makeZip([{ name: 'index.js', content: src }]).toString('base64');
-
-/** Mean in-container execution time from the control plane's histogram (sum/count delta). */
-async function scrapeDuration(cpUrl) {
-  const text = await fetch(`${cpUrl}/metrics`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text(), () => '');
-  const sum = Number(/^gantry_invocation_duration_seconds_sum(?:\{\})? ([0-9.e+-]+)$/m.exec(text)?.[1] ?? NaN);
-  const count = Number(/^gantry_invocation_duration_seconds_count(?:\{\})? ([0-9.e+-]+)$/m.exec(text)?.[1] ?? NaN);
-  return { sum, count };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Main
+// Run state and cleanup
 
 const id = randomBytes(4).toString('hex');
 const nodeId = `bench-${id}`;
@@ -352,10 +153,11 @@ const docker = new Docker();
 let dataDir;
 let cleaning;
 const targets = [];
+const pools = [];
 
 async function cleanup() {
   cleaning ??= (async () => {
-    await Promise.allSettled(targets.map((t) => t.close()));
+    await Promise.allSettled([...targets.map((t) => t.close()), ...pools.map((p) => p.close())]);
     await Promise.allSettled([...children].map((h) => stopChild(h)));
     try {
       const left = await docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
@@ -414,15 +216,63 @@ const watchdog = setTimeout(() => {
 }, WATCHDOG_MS);
 watchdog.unref();
 
-function summarize(acc) {
-  const out = {};
-  for (const [name, a] of Object.entries(acc)) {
-    const s = stats(a.samples);
-    out[name] = { ...s, errors: a.errors, ...(a.wallMs > 0 ? { rps: a.samples.length / (a.wallMs / 1000) } : {}) };
-    if (a.lastError) out[name].lastError = a.lastError;
-  }
-  return out;
+// ---------------------------------------------------------------------------------------------
+// Helpers bound to this run
+
+/** Full ids of this node's containers of `fn` (for CPU accounting through their cgroups). */
+async function containersOf(fn) {
+  const list = await docker.listContainers({ filters: { label: [`gantry.node=${nodeId}`, `gantry.function=${fn}`] } }).catch(() => []);
+  return list.map((c) => c.Id);
 }
+
+/** Direct invoke on one keep-alive connection, for first-call samples. */
+function directInvoker(cpUrl) {
+  const pool = new Pool(cpUrl, { connections: 1, pipelining: 1 });
+  pools.push(pool);
+  return async (name) => {
+    const t0 = nowMs();
+    const res = await pool.request({
+      method: 'POST',
+      path: `/v1/functions/${name}/invoke`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+      headersTimeout: REQUEST_TIMEOUT_MS,
+      bodyTimeout: REQUEST_TIMEOUT_MS,
+    });
+    const text = await res.body.text();
+    const ms = nowMs() - t0;
+    if (res.statusCode !== 200 || JSON.parse(text).body !== 'ok') throw new Error(`invoke ${name}: ${res.statusCode} ${text.slice(0, 200)}`);
+    return { ms, headers: res.headers };
+  };
+}
+
+/** Scrapes of the two histograms that split a routed request (a meter `fn` source). */
+function histogramSource(cpUrl, gwUrl) {
+  return {
+    fn: async () => {
+      const [cp, gw] = await Promise.all([scrapeMetrics(cpUrl), scrapeMetrics(gwUrl)]);
+      return {
+        invSum: metricSum(cp, 'gantry_invocation_duration_seconds_sum'),
+        invCount: metricSum(cp, 'gantry_invocation_duration_seconds_count'),
+        gwSum: metricSum(gw, 'gantry_gateway_request_duration_seconds_sum'),
+        gwCount: metricSum(gw, 'gantry_gateway_request_duration_seconds_count'),
+      };
+    },
+  };
+}
+
+async function waitForRoute(t, h) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ok = await t.once().then(() => true, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`route never reached the gateway:\n${h.output()}`);
+    await sleep(100);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
 
 async function main() {
   const startedAt = new Date();
@@ -430,8 +280,8 @@ async function main() {
   dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-bench-'));
   const docker0 = await docker.ping().then(() => true, () => false);
   if (!docker0) throw new Error('the Docker engine is not reachable');
-  await docker.getImage('gantry/nodejs20:latest').inspect().catch(() => {
-    throw new Error('runtime image gantry/nodejs20:latest missing (npm run images)');
+  await docker.getImage(IMAGE).inspect().catch(() => {
+    throw new Error(`runtime image ${IMAGE} missing (npm run images)`);
   });
 
   const baseEnv = {
@@ -445,29 +295,46 @@ async function main() {
     GANTRY_LOG_LEVEL: 'warn',
     GANTRY_SHUTDOWN_GRACE_MS: '5000',
     GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
+    GANTRY_NODE_MEMORY_MB: String(NODE_MEMORY_MB),
+    GANTRY_KEEP_WARM_MS: '600000',
   };
 
   log(`node ${nodeId}, database ${dbName}, data ${dataDir}`);
   const baseline = await startBaseline();
   const tBase = target('baseline', baseline.url, { path: '/ok', check: (b) => b === 'ok' });
   targets.push(tBase);
+  const floor = await startFloor(docker, { nodeId, dir: path.join(dataDir, 'floor'), handlerSrc: HANDLER_SRC });
+  const tFloor = target('floor', 'http://floor', { path: '/ok', socketPath: floor.socketPath, check: (b) => b === 'ok' });
+  targets.push(tFloor);
+  log(`floor container ${floor.id.slice(0, 12)} answering on ${floor.socketPath}`);
+  const probeDir = path.join(dataDir, 'probe');
+  await mkdir(probeDir, { recursive: true });
 
-  // ---- Phase 1: control plane and gateway as separate processes ------------------------------
+  // ---- Phase 1: control plane and gateway as separate processes, no stem cells --------------
   const cpPort = await freePort();
   const gwPort = await freePort();
   const cpUrl = `http://${HOST}:${cpPort}`;
   const gwUrl = `http://${HOST}:${gwPort}`;
-  const env1 = childEnv({ ...baseEnv, GANTRY_CONTROL_PLANE_PORT: String(cpPort), GANTRY_GATEWAY_PORT: String(gwPort), GANTRY_CONTROL_PLANE_URL: cpUrl, GANTRY_PUBLIC_URL: gwUrl });
+  const env1 = childEnv({
+    ...baseEnv,
+    GANTRY_STEM_CELLS_PER_RUNTIME: '0',
+    GANTRY_CONTROL_PLANE_PORT: String(cpPort),
+    GANTRY_GATEWAY_PORT: String(gwPort),
+    GANTRY_CONTROL_PLANE_URL: cpUrl,
+    GANTRY_PUBLIC_URL: gwUrl,
+  });
   let tStart = Date.now();
   const cp = spawnChild('control-plane', ['dist/control-plane/main.js'], env1);
   await waitReady(cp, `${cpUrl}/readyz`);
   const gw = spawnChild('gateway', ['dist/gateway/main.js'], env1);
   await waitReady(gw, `${gwUrl}/readyz`);
   const startupSplitMs = Date.now() - tStart;
-  log(`control plane :${cpPort} and gateway :${gwPort} ready in ${startupSplitMs} ms`);
+  log(`phase 1: control plane :${cpPort} and gateway :${gwPort} ready in ${startupSplitMs} ms`);
 
   const admin = adminClient(cpUrl, token);
-  await admin('POST', '/v1/functions', { name: 'warm', runtime: 'nodejs20', handler: 'index.handler', code: { zipBase64: zipFor(HANDLER_SRC) } });
+  // A long timeout: the gateway's integration deadline is the function's timeout + 1 s, and a
+  // cold start on a loaded engine can take longer than Lambda's default 3 s.
+  await admin('POST', '/v1/functions', { name: 'warm', runtime: 'nodejs20', handler: 'index.handler', timeoutMs: 30_000, code: { zipBase64: zipFor(HANDLER_SRC) } });
   await admin('POST', '/v1/apis', { name: 'bench' });
   await admin('POST', '/v1/apis/bench/routes', { routeKey: 'GET /ok', function: 'warm' });
 
@@ -483,127 +350,187 @@ async function main() {
   const tRouted = target('routed', gwUrl, routedOpts);
   targets.push(tDirect, tRouted);
 
-  // First call of the warm function: a cold start through the direct invoke API.
+  // First call of the warm function: a cold start (new container) through the direct invoke API.
   const firstCall = await tDirect.once();
-  const firstCold = { ms: firstCall.ms, coldHeader: firstCall.headers['x-gantry-cold-start'], initMs: Number(firstCall.headers['x-gantry-init-duration-ms'] ?? NaN) };
-  // The route reaches the gateway within a second (pub/sub); poll, bounded.
-  const routeDeadline = Date.now() + 15_000;
-  for (;;) {
-    const ok = await tRouted.once().then(() => true, () => false);
-    if (ok) break;
-    if (Date.now() > routeDeadline) throw new Error(`route never reached the gateway:\n${gw.output()}`);
-    await sleep(100);
-  }
-  for (const t of [tBase, tDirect, tRouted]) await warmup(t);
+  const firstCold = { ms: firstCall.ms, kind: firstCall.headers['x-gantry-cold-start-kind'], initMs: Number(firstCall.headers['x-gantry-init-duration-ms'] ?? NaN) };
+  await waitForRoute(tRouted, gw);
+  for (const t of [tBase, tFloor, tDirect, tRouted]) await warmup(t, WARMUP);
 
-  log('phase 1: sequential latency (baseline, direct, routed via gateway process)');
-  const m0 = await scrapeDuration(cpUrl);
-  const seq1 = summarize(await interleaved([tBase, tDirect, tRouted], SEQ_REQUESTS, runSequential));
-  const m1 = await scrapeDuration(cpUrl);
-  const inContainerMeanMs = ((m1.sum - m0.sum) / (m1.count - m0.count)) * 1000;
+  let warmIds = await containersOf('warm');
+  const meter1 = cpuMeter({
+    controlPlane: { pid: cp.child.pid },
+    gateway: { pid: gw.child.pid },
+    fnContainer: { containers: () => warmIds },
+    floorContainer: { containers: () => [floor.id] },
+    baseline: { pid: baseline.handle.child.pid },
+    client: { self: true },
+    hist: histogramSource(cpUrl, gwUrl),
+  });
+  const opts1 = { rounds: ROUNDS, maxMs: SCENARIO_MS, meter: meter1 };
+
+  log('phase 1: sequential latency (baseline, floor, direct, routed via gateway process)');
+  const seq1 = summarize(await interleaved([tBase, tFloor, tDirect, tRouted], SEQ_REQUESTS, runSequential, opts1));
 
   log(`phase 1: ${CONC_CLIENTS} concurrent clients`);
-  for (const t of [tBase, tDirect, tRouted]) await warmupConcurrent(t);
-  const conc1 = summarize(await interleaved([tBase, tDirect, tRouted], CONC_REQUESTS, (t, n, b, a) => runConcurrent(t, CONC_CLIENTS, n, b, a)));
-  const envCount1 = (await docker.listContainers({ filters: { label: [`gantry.node=${nodeId}`, 'gantry.function=warm'] } }).catch(() => [])).length;
+  for (const t of [tBase, tFloor, tDirect, tRouted]) await warmupConcurrent(t, CONC_CLIENTS, WARMUP);
+  warmIds = await containersOf('warm');
+  const conc1 = summarize(
+    await interleaved([tBase, tFloor, tDirect, tRouted], CONC_REQUESTS, (t, n, b, a) => runConcurrent(t, CONC_CLIENTS, n, b, a), opts1),
+  );
+  const envCount1 = warmIds.length;
 
-  log(`phase 1: ${COLD_SAMPLES} cold starts`);
+  log(`phase 1: ${COLD_SAMPLES} first calls on new containers, interleaved with raw create+start`);
+  const invoke1 = directInvoker(cpUrl);
   const cold = [];
+  const rawProbes = [];
   const coldEnd = Date.now() + 60_000;
   for (let i = 0; i < COLD_SAMPLES && Date.now() < coldEnd; i++) {
-    const name = `cold-${i}`;
-    const src = `// cold sample ${i} ${id}\n${HANDLER_SRC}`; // distinct code: nothing cached
-    const c0 = nowMs();
-    await admin('POST', '/v1/functions', { name, runtime: 'nodejs20', handler: 'index.handler', code: { zipBase64: zipFor(src) } });
-    const createMs = nowMs() - c0;
-    const t = target(name, cpUrl, { ...invokeOpts, path: `/v1/functions/${name}/invoke` });
-    targets.push(t);
-    const first = await t.once();
-    const second = await t.once();
-    cold.push({
-      createMs,
-      firstMs: first.ms,
-      secondMs: second.ms,
-      coldHeader: first.headers['x-gantry-cold-start'],
-      initMs: Number(first.headers['x-gantry-init-duration-ms'] ?? NaN),
-    });
+    const sample = () => firstCallSample({ admin, invoke: invoke1, name: `cold-${i}`, src: `// cold sample ${i} ${id}\n${HANDLER_SRC}`, zip: zipFor });
+    const probe = () => probeCreateStart(docker, { nodeId, network: 'gantry-functions', dir: probeDir });
+    if (i % 2 === 0) {
+      rawProbes.push(await probe());
+      cold.push(await sample());
+    } else {
+      cold.push(await sample());
+      rawProbes.push(await probe());
+    }
   }
+  const noneProbes = [];
+  for (let i = 0; i < 3; i++) noneProbes.push(await probeCreateStart(docker, { nodeId, network: 'none', dir: probeDir }));
 
-  // Where the time goes: one single-row INSERT like the metering ledger's, committed per call,
-  // and bare Docker create+start of the same image (what a cold start pays before the runtime).
+  // Where the time goes: one single-row INSERT like the metering ledger's, committed per call.
   const pgProbe = await probeLedgerInsert();
-  const dockerProbe = { bridge: await probeDocker('gantry-functions'), none: await probeDocker('none') };
+
+  log(`phase 1: 0 -> ${BURST_N} concurrent environments, no stem cells`);
+  await admin('POST', '/v1/functions', { name: 'burst', runtime: 'nodejs20', handler: 'index.handler', timeoutMs: 20_000, code: { zipBase64: zipFor(BURST_HANDLER_SRC) } });
+  const burstNoStem = await burst({ cpUrl, token, fn: 'burst', n: BURST_N });
 
   log('stopping phase 1 processes');
   const s0 = Date.now();
   await stopChild(gw);
-  await stopChild(cp);
+  await stopChild(cp, 60_000);
   const shutdownMs = Date.now() - s0;
   await tDirect.close();
   await tRouted.close();
 
-  // ---- Phase 2: one process (`npm start`), gateway calls the invoker in-process --------------
+  // ---- Phase 2: one process (`npm start`), in-process gateway, stem cells on -----------------
   const cpPort2 = await freePort();
   const gwPort2 = await freePort();
   const cpUrl2 = `http://${HOST}:${cpPort2}`;
   const gwUrl2 = `http://${HOST}:${gwPort2}`;
-  const env2 = childEnv({ ...baseEnv, GANTRY_CONTROL_PLANE_PORT: String(cpPort2), GANTRY_GATEWAY_PORT: String(gwPort2), GANTRY_PUBLIC_URL: gwUrl2 });
+  const env2 = childEnv({
+    ...baseEnv,
+    GANTRY_STEM_CELLS_PER_RUNTIME: String(STEM_CELLS),
+    GANTRY_CONTROL_PLANE_PORT: String(cpPort2),
+    GANTRY_GATEWAY_PORT: String(gwPort2),
+    GANTRY_PUBLIC_URL: gwUrl2,
+  });
+  const profDir = path.join(dataDir, 'cpu-profile');
+  await mkdir(profDir, { recursive: true });
   tStart = Date.now();
-  const one = spawnChild('one-process', ['dist/main.js'], env2);
+  const one = spawnChild('one-process', [...(CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'dist/main.js'], env2);
   await waitReady(one, `${cpUrl2}/readyz`);
   await waitReady(one, `${gwUrl2}/readyz`);
   const startupOneMs = Date.now() - tStart;
-  log(`one-process mode ready in ${startupOneMs} ms`);
+  log(`phase 2: one-process mode ready in ${startupOneMs} ms${CPU_PROFILE ? ' (under --cpu-prof)' : ''}`);
   const tDirect1p = target('direct_1p', cpUrl2, invokeOpts);
   const tRouted1p = target('routed_1p', gwUrl2, routedOpts);
   targets.push(tDirect1p, tRouted1p);
-  const routeDeadline2 = Date.now() + 15_000;
-  for (;;) {
-    const ok = await tRouted1p.once().then(() => true, () => false);
-    if (ok) break;
-    if (Date.now() > routeDeadline2) throw new Error(`one-process gateway never served the route:\n${one.output()}`);
-    await sleep(100);
-  }
-  for (const t of [tBase, tDirect1p, tRouted1p]) await warmup(t);
+  const admin2 = adminClient(cpUrl2, token);
+  await waitForStemCells(cpUrl2, STEM_CELLS, 20_000);
+  await waitForRoute(tRouted1p, one);
+  for (const t of [tBase, tFloor, tDirect1p, tRouted1p]) await warmup(t, WARMUP);
 
-  log('phase 2: sequential latency (baseline, direct, routed in-process)');
-  const m2 = await scrapeDuration(cpUrl2);
-  const seq2 = summarize(await interleaved([tBase, tDirect1p, tRouted1p], SEQ_REQUESTS, runSequential));
-  const m3 = await scrapeDuration(cpUrl2);
-  const inContainerMeanMs2 = ((m3.sum - m2.sum) / (m3.count - m2.count)) * 1000;
+  warmIds = await containersOf('warm');
+  const meter2 = cpuMeter({
+    gantry: { pid: one.child.pid },
+    fnContainer: { containers: () => warmIds },
+    floorContainer: { containers: () => [floor.id] },
+    baseline: { pid: baseline.handle.child.pid },
+    client: { self: true },
+    hist: histogramSource(cpUrl2, gwUrl2),
+  });
+  const opts2 = { rounds: ROUNDS, maxMs: SCENARIO_MS, meter: meter2 };
+
+  log('phase 2: sequential latency (baseline, floor, direct, routed in-process)');
+  const seq2 = summarize(await interleaved([tBase, tFloor, tDirect1p, tRouted1p], SEQ_REQUESTS, runSequential, opts2));
   log(`phase 2: ${CONC_CLIENTS} concurrent clients`);
-  for (const t of [tBase, tDirect1p, tRouted1p]) await warmupConcurrent(t);
-  const conc2 = summarize(await interleaved([tBase, tDirect1p, tRouted1p], CONC_REQUESTS, (t, n, b, a) => runConcurrent(t, CONC_CLIENTS, n, b, a)));
-  await stopChild(one);
-  await stopChild(baseline.handle);
+  for (const t of [tBase, tFloor, tDirect1p, tRouted1p]) await warmupConcurrent(t, CONC_CLIENTS, WARMUP);
+  warmIds = await containersOf('warm');
+  const conc2 = summarize(
+    await interleaved([tBase, tFloor, tDirect1p, tRouted1p], CONC_REQUESTS, (t, n, b, a) => runConcurrent(t, CONC_CLIENTS, n, b, a), opts2),
+  );
 
-  report({ startedAt, totalMs: Date.now() - t0, seq1, seq2, conc1, conc2, cold, firstCold, dockerProbe, inContainerMeanMs, inContainerMeanMs2, pgProbe, envCount1, startupSplitMs, startupOneMs, shutdownMs });
-}
+  log(`phase 2: scaling out to ${C50_CLIENTS} environments (${C50_CLIENTS} simultaneous direct invokes)`);
+  const scale50 = await scaleOut({ cpUrl: cpUrl2, token, fn: 'warm', n: C50_CLIENTS });
+  await warmupConcurrent(tRouted1p, C50_CLIENTS, 500);
+  await warmupConcurrent(tFloor, C50_CLIENTS, 500);
+  await warmupConcurrent(tDirect1p, C50_CLIENTS, 200);
+  warmIds = await containersOf('warm');
+  log(`phase 2: ${C50_CLIENTS} concurrent clients (floor, routed, direct; ${warmIds.length} warm environments)`);
+  const c50 = summarize(
+    await interleaved([tFloor, tRouted1p, tDirect1p], C50_REQUESTS, (t, n, b, a) => runConcurrent(t, C50_CLIENTS, n, b, a), {
+      rounds: 2,
+      maxMs: C50_MS,
+      meter: meter2,
+    }),
+  );
+  const envCount50 = warmIds.length;
 
-/** create → start returned, then until `node -e 0` exits; the container is labelled for cleanup. */
-async function probeDocker(network, samples = 3) {
-  const startMs = [];
-  const exitMs = [];
-  const end = Date.now() + 15_000;
-  for (let i = 0; i < samples && Date.now() < end; i++) {
-    const t = nowMs();
-    const c = await docker.createContainer({
-      Image: 'gantry/nodejs20:latest',
-      Entrypoint: ['/usr/local/bin/node', '-e', '0'],
-      User: '993:993',
-      Labels: { 'gantry.node': nodeId, 'gantry.bench-probe': 'true' },
-      HostConfig: { NetworkMode: network, ReadonlyRootfs: true, Memory: 128 * 1024 * 1024 },
-    });
-    try {
-      await c.start();
-      startMs.push(nowMs() - t);
-      await Promise.race([c.wait(), sleep(10_000)]);
-      exitMs.push(nowMs() - t);
-    } finally {
-      await c.remove({ force: true }).catch(() => undefined);
-    }
+  log(`phase 2: ${STEM_SAMPLES} first calls on stem cells`);
+  const invoke2 = directInvoker(cpUrl2);
+  const stem = [];
+  const stemEnd = Date.now() + 60_000;
+  for (let i = 0; i < STEM_SAMPLES && Date.now() < stemEnd; i++) {
+    if (!(await waitForStemCells(cpUrl2, 1))) log('no stem cell became ready within 15 s; sampling anyway');
+    stem.push(await firstCallSample({ admin: admin2, invoke: invoke2, name: `stem-${i}`, src: `// stem sample ${i} ${id}\n${HANDLER_SRC}`, zip: zipFor }));
   }
-  return { start: stats(startMs), exit: stats(exitMs) };
+
+  log(`phase 2: 0 -> ${BURST_N} concurrent environments, ${STEM_CELLS} stem cells ready`);
+  await admin2('POST', '/v1/functions', { name: 'burst2', runtime: 'nodejs20', handler: 'index.handler', timeoutMs: 20_000, code: { zipBase64: zipFor(BURST_HANDLER_SRC) } });
+  await waitForStemCells(cpUrl2, STEM_CELLS);
+  const burstStem = await burst({ cpUrl: cpUrl2, token, fn: 'burst2', n: BURST_N });
+
+  await stopChild(one, 60_000);
+  await stopChild(baseline.handle);
+  await floor.stop();
+
+  const windowsOf = (s) => s.windows ?? [];
+  const cpuProfile = CPU_PROFILE
+    ? {
+        seqRouted: await summarizeCpuProfile(profDir, windowsOf(seq2.routed_1p)),
+        c50Routed: await summarizeCpuProfile(profDir, windowsOf(c50.routed_1p)),
+      }
+    : undefined;
+
+  const json = report({
+    startedAt,
+    totalMs: Date.now() - t0,
+    seq1,
+    seq2,
+    conc1,
+    conc2,
+    c50,
+    scale50,
+    envCount50,
+    cold,
+    stem,
+    rawProbes,
+    noneProbes,
+    firstCold,
+    pgProbe,
+    envCount1,
+    burstNoStem,
+    burstStem,
+    cpuProfile,
+    startupSplitMs,
+    startupOneMs,
+    shutdownMs,
+  });
+  await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
+  await writeFile(RESULTS_FILE, JSON.stringify(json, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(json) + '\n');
+  log(`wrote ${path.relative(ROOT, RESULTS_FILE)}`);
 }
 
 async function probeLedgerInsert() {
@@ -638,109 +565,243 @@ async function probeLedgerInsert() {
 // ---------------------------------------------------------------------------------------------
 // Report
 
+/** µs of CPU per request of each metered process, and the histogram means (ms), for one target. */
+function perRequest(s) {
+  const n = s.n || NaN;
+  const u = s.usage ?? {};
+  const out = {};
+  for (const k of ['gantry', 'controlPlane', 'gateway', 'fnContainer', 'floorContainer', 'baseline', 'client']) {
+    if (Number.isFinite(u[k]) && u[k] > 0) out[k] = u[k] / 1000 / n;
+  }
+  const hist = {
+    gatewayMeanMs: u.gwCount > 0 ? (1000 * u.gwSum) / u.gwCount : NaN,
+    inContainerMeanMs: u.invCount > 0 ? (1000 * u.invSum) / u.invCount : NaN,
+  };
+  return { cpuUs: out, ...hist };
+}
+
 function report(r) {
+  const lines = [];
+  const L = (s = '') => lines.push(s);
   const b1 = r.seq1.baseline;
   const b2 = r.seq2.baseline;
-  const row = (label, s, base) => ({
-    label,
-    p50: s.p50,
-    p99: s.p99,
-    addP50: s.p50 - base.p50,
-    addP99: s.p99 - base.p99,
-    xP50: s.p50 / base.p50,
-    xP99: s.p99 / base.p99,
-    n: s.n,
-    errors: s.errors,
-  });
+  const row = (label, s, base) => ({ label, p50: s.p50, p99: s.p99, addP50: s.p50 - base.p50, addP99: s.p99 - base.p99, xP50: s.p50 / base.p50, xP99: s.p99 / base.p99, n: s.n, errors: s.errors });
   const latency = [
     row('(a) baseline: plain node http  [phase 1]', b1, b1),
+    row('(f) floor: container, unix socket', r.seq1.floor, b1),
     row('(b) direct invoke, control plane', r.seq1.direct, b1),
     row('(c) routed, gateway -> control plane', r.seq1.routed, b1),
     row('(a) baseline: plain node http  [phase 2]', b2, b2),
+    row('(f) floor: container, unix socket', r.seq2.floor, b2),
     row("(b') direct invoke, one-process", r.seq2.direct_1p, b2),
     row('(d) routed, one-process in-process', r.seq2.routed_1p, b2),
   ];
-  const pad = (s, n) => String(s).padEnd(n);
-  const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  const lines = [];
-  lines.push('');
-  lines.push(`Gantry bench ${r.startedAt.toISOString()}  node ${process.version}  ${r.totalMs / 1000 | 0}s total`);
-  lines.push('');
-  lines.push('1. Warm latency, sequential, one keep-alive connection (ms; +ms and x vs the baseline of the same phase)');
-  lines.push(`${pad('', 42)}${pad('p50', 8)}${pad('p99', 8)}${pad('+p50', 8)}${pad('+p99', 8)}${pad('x p50', 8)}${pad('x p99', 8)}n/err`);
-  for (const l of latency) {
-    lines.push(`${pad(l.label, 42)}${pad(f(l.p50), 8)}${pad(f(l.p99), 8)}${pad(f(l.addP50), 8)}${pad(f(l.addP99), 8)}${pad(f(l.xP50, 1), 8)}${pad(f(l.xP99, 1), 8)}${l.n}/${l.errors}`);
-  }
+  L();
+  L(`Gantry bench ${r.startedAt.toISOString()}  node ${process.version}  ${(r.totalMs / 1000) | 0}s total`);
+  L();
+  L('1. Warm latency, sequential, one keep-alive connection (ms; +ms and x vs the baseline of the same phase)');
+  L(`${pad('', 42)}${pad('p50', 8)}${pad('p99', 8)}${pad('+p50', 8)}${pad('+p99', 8)}${pad('x p50', 8)}${pad('x p99', 8)}n/err`);
+  for (const l of latency) L(`${pad(l.label, 42)}${pad(f(l.p50), 8)}${pad(f(l.p99), 8)}${pad(f(l.addP50), 8)}${pad(f(l.addP99), 8)}${pad(f(l.xP50, 1), 8)}${pad(f(l.xP99, 1), 8)}${l.n}/${l.errors}`);
   const gwHop = r.seq1.routed.p50 - r.seq1.direct.p50;
   const inProcHop = r.seq2.routed_1p.p50 - r.seq2.direct_1p.p50;
-  lines.push(`  gateway hop (c - b) p50: +${f(gwHop)} ms; in-process gateway (d - b') p50: +${f(inProcHop)} ms; (d)/(c) p50: ${f(r.seq2.routed_1p.p50 / r.seq1.routed.p50)} (different phases)`);
-  lines.push(`  inside the container (handler start to result, mean from /metrics): phase 1 ${f(r.inContainerMeanMs, 3)} ms, phase 2 ${f(r.inContainerMeanMs2, 3)} ms`);
-  lines.push(`  Postgres probe: committed 1-row INSERT like the ledger p50 ${f(r.pgProbe.insert.p50)} / p99 ${f(r.pgProbe.insert.p99)} ms; SELECT 1 p50 ${f(r.pgProbe.select1.p50)} ms`);
-  lines.push('');
-  lines.push(`2. Cold start (direct invoke, first call after create; ${r.cold.length} functions)`);
-  const coldFirst = stats(r.cold.map((c) => c.firstMs));
-  const coldInit = stats(r.cold.map((c) => c.initMs));
-  const createS = stats(r.cold.map((c) => c.createMs));
-  const second = stats(r.cold.map((c) => c.secondMs));
-  const warmP50 = r.seq1.direct.p50;
-  lines.push(`  first call p50 ${f(coldFirst.p50, 0)} ms (min ${f(coldFirst.min, 0)}, max ${f(coldFirst.max, 0)}) = ${f(coldFirst.p50 / warmP50, 0)}x warm direct p50; X-Gantry-Init-Duration-Ms p50 ${f(coldInit.p50, 0)} ms`);
-  lines.push(`  second call p50 ${f(second.p50)} ms (${f(second.p50 / warmP50, 1)}x warm p50); create (POST /v1/functions) p50 ${f(createS.p50, 0)} ms`);
-  const dp = r.dockerProbe;
-  lines.push(`  bare docker create+start of the same image: bridge p50 ${f(dp.bridge.start.p50, 0)} ms, network none p50 ${f(dp.none.start.p50, 0)} ms (until 'node -e 0' exits: ${f(dp.bridge.exit.p50, 0)} / ${f(dp.none.exit.p50, 0)} ms)`);
-  lines.push(`  cold headers: ${r.cold.map((c) => c.coldHeader).join(',')}; first-ever call of 'warm': ${f(r.firstCold.ms, 0)} ms (cold=${r.firstCold.coldHeader})`);
-  lines.push('');
-  lines.push(`3. Concurrency: ${CONC_CLIENTS} closed-loop clients (req/s, p99 ms; x vs the baseline of the same phase)`);
-  lines.push(`${pad('', 42)}${pad('req/s', 9)}${pad('p50', 8)}${pad('p99', 8)}${pad('x rps', 8)}${pad('x p99', 8)}n/err`);
-  const crow = (label, s, base) => lines.push(`${pad(label, 42)}${pad(f(s.rps, 0), 9)}${pad(f(s.p50), 8)}${pad(f(s.p99), 8)}${pad(f(s.rps / base.rps), 8)}${pad(f(s.p99 / base.p99, 1), 8)}${s.n}/${s.errors}`);
+  L(`  gateway hop (c - b) p50: ${f(gwHop)} ms; in-process gateway (d - b') p50: ${f(inProcHop)} ms`);
+  L(`  Postgres probe: committed 1-row INSERT like the ledger p50 ${f(r.pgProbe.insert.p50)} / p99 ${f(r.pgProbe.insert.p99)} ms; SELECT 1 p50 ${f(r.pgProbe.select1.p50)} ms`);
+  L();
+  L(`3. Concurrency: ${CONC_CLIENTS} closed-loop clients (req/s, ms; x vs the baseline of the same phase)`);
+  L(`${pad('', 42)}${pad('req/s', 9)}${pad('p50', 8)}${pad('p99', 8)}${pad('x rps', 8)}${pad('x p99', 8)}n/err`);
+  const crow = (label, s, base) => L(`${pad(label, 42)}${pad(f(s.rps, 0), 9)}${pad(f(s.p50), 8)}${pad(f(s.p99), 8)}${pad(f(s.rps / base.rps), 8)}${pad(f(s.p99 / base.p99, 1), 8)}${s.n}/${s.errors}`);
   crow('(a) baseline [phase 1]', r.conc1.baseline, r.conc1.baseline);
+  crow('(f) floor', r.conc1.floor, r.conc1.baseline);
   crow('(b) direct invoke', r.conc1.direct, r.conc1.baseline);
   crow('(c) routed via gateway process', r.conc1.routed, r.conc1.baseline);
   crow('(a) baseline [phase 2]', r.conc2.baseline, r.conc2.baseline);
+  crow('(f) floor', r.conc2.floor, r.conc2.baseline);
   crow("(b') direct invoke, one-process", r.conc2.direct_1p, r.conc2.baseline);
   crow('(d) routed, one-process', r.conc2.routed_1p, r.conc2.baseline);
-  lines.push(`  warm containers of the function after the concurrent phase: ${r.envCount1}`);
-  lines.push(`  startup to ready: split ${r.startupSplitMs} ms, one-process ${r.startupOneMs} ms; SIGTERM to exit (gateway + control plane): ${r.shutdownMs} ms`);
-  lines.push('');
+  L(`  warm containers of the function after the 4-client phase: ${r.envCount1}`);
+  L(`  startup to ready: split ${r.startupSplitMs} ms, one-process ${r.startupOneMs} ms; SIGTERM to exit (gateway + control plane): ${r.shutdownMs} ms`);
+  L();
+
+  // A. warm, against the floor
+  const fl1 = r.seq2.floor;
+  const fl50 = r.c50.floor;
+  L('A. Warm invoke vs the floor (same handler, same image, plain HTTP on a unix socket, reached directly)');
+  L(`${pad('', 40)}${pad('1 conn p50', 12)}${pad('p99', 8)}${pad('+p50', 8)}| ${pad('50 conns req/s', 16)}${pad('p50', 8)}${pad('p99', 9)}${pad('x floor', 8)}n/err`);
+  const arow = (label, s1, s50, base1) =>
+    L(
+      `${pad(label, 40)}${pad(f(s1.p50), 12)}${pad(f(s1.p99), 8)}${pad(f(s1.p50 - base1.p50), 8)}| ${pad(s50 ? f(s50.rps, 0) : '-', 16)}${pad(s50 ? f(s50.p50) : '-', 8)}${pad(s50 ? f(s50.p99) : '-', 9)}${pad(s50 ? f(s50.rps / fl50.rps, 3) : '-', 8)}${s1.n}/${s1.errors}${s50 ? ` ${s50.n}/${s50.errors}` : ''}`,
+    );
+  arow('floor [phase 2]', fl1, fl50, fl1);
+  arow('gateway, one-process (npm start)', r.seq2.routed_1p, r.c50.routed_1p, fl1);
+  arow('direct invoke, one-process', r.seq2.direct_1p, r.c50.direct_1p, fl1);
+  arow('floor [phase 1]', r.seq1.floor, undefined, r.seq1.floor);
+  arow('gateway, split processes [phase 1]', r.seq1.routed, undefined, r.seq1.floor);
+  const sc = r.scale50;
+  L(`  scale-out before the 50-connection runs: ${sc.n} simultaneous calls answered after ${f(sc.allDoneMs / 1000, 1)} s (p50 ${f(sc.p50DoneMs / 1000, 1)} s), ${sc.coldStarts} cold starts (${Object.entries(sc.kinds).map(([k, v]) => `${k}:${v}`).join(' ')}) = ${f(sc.coldStarts / (sc.allDoneMs / 1000), 1)}/s; ${r.envCount50} warm containers${sc.ok < sc.n ? `; ${sc.n - sc.ok} failed: ${sc.errors.join('; ')}` : ''}`);
+  L();
+
+  // B. first calls
+  const rawCS = stats(r.rawProbes.map((p) => p.createStartMs));
+  const rawExit = stats(r.rawProbes.map((p) => p.untilExitMs));
+  const noneCS = stats(r.noneProbes.map((p) => p.createStartMs));
+  const contSamples = r.cold.filter((c) => c.kind === 'container');
+  const stemSamples = r.stem.filter((c) => c.kind === 'stem-cell');
+  const cont = stats(contSamples.map((c) => c.firstMs));
+  const stemS = stats(stemSamples.map((c) => c.firstMs));
+  const contInit = stats(contSamples.map((c) => c.initMs));
+  const stemInit = stats(stemSamples.map((c) => c.initMs));
+  const second = stats([...r.cold, ...r.stem].map((c) => c.secondMs));
+  L('B. First call of a new function (direct invoke; ms; p99 of few samples is their max)');
+  L(`${pad('', 58)}${pad('n', 4)}${pad('p50', 9)}${pad('p99', 9)}${pad('min', 9)}init p50 (header)`);
+  const brow = (label, s, init) => L(`${pad(label, 58)}${pad(s.n, 4)}${pad(f(s.p50, 1), 9)}${pad(f(s.p99, 1), 9)}${pad(f(s.min, 1), 9)}${init ? f(init.p50, 1) : ''}`);
+  brow('raw create+start, Engine API (function network)', rawCS);
+  brow("raw create+start until 'node -e 0' exits", rawExit);
+  brow('raw create+start, network none', noneCS);
+  brow('new container (phase 1, no stem cells)', cont, contInit);
+  brow('stem cell (phase 2)', stemS, stemInit);
+  brow('second call (warm)', second);
+  L(`  new-container first call / raw create+start: ${f(cont.p50 / rawCS.p50)}x; stem cell / new container: ${f(stemS.p50 / cont.p50, 3)}`);
+  L(`  kinds: phase 1 ${r.cold.map((c) => c.kind).join(',')}; phase 2 ${r.stem.map((c) => c.kind).join(',')}; first-ever call of 'warm': ${f(r.firstCold.ms, 0)} ms (${r.firstCold.kind})`);
+  L();
+
+  // C. bursts
+  L(`C. 0 -> ${BURST_N} concurrent environments (${BURST_N} concurrent calls, 1 s handler; ms from the first request sent)`);
+  L(`${pad('', 34)}${pad('all started', 13)}${pad('first', 8)}${pad('p50', 8)}${pad('cold/s', 8)}${pad('steady/s', 10)}${pad('envs', 6)}${pad('init p50', 10)}kinds`);
+  const crow2 = (label, b) =>
+    L(
+      `${pad(label, 34)}${pad(f(b.allStartedMs, 0), 13)}${pad(f(b.firstStartMs, 0), 8)}${pad(f(b.p50StartMs, 0), 8)}${pad(f(b.coldStartsPerS, 1), 8)}${pad(f(b.steadyColdStartsPerS, 1), 10)}${pad(b.environments, 6)}${pad(f(b.init.p50, 0), 10)}${Object.entries(b.kinds).map(([k, v]) => `${k}:${v}`).join(' ')}${b.ok < b.n ? `  (${b.n - b.ok} failed: ${b.errors.join('; ')})` : ''}`,
+    );
+  crow2('no stem cells (phase 1)', r.burstNoStem);
+  crow2(`${STEM_CELLS} stem cells ready (phase 2)`, r.burstStem);
+  L(`  all ${BURST_N} handlers overlapped: ${r.burstNoStem.allConcurrent} / ${r.burstStem.allConcurrent}; GANTRY_DOCKER_MAX_CONCURRENT_STARTS default (4)`);
+  L();
+
+  // Profile
+  const p1 = perRequest(r.seq2.routed_1p);
+  const pd = perRequest(r.seq2.direct_1p);
+  const pf = perRequest(r.seq2.floor);
+  const p50r = perRequest(r.c50.routed_1p);
+  const p50f = perRequest(r.c50.floor);
+  const p50d = perRequest(r.c50.direct_1p);
+  const ps = perRequest(r.seq1.routed);
+  const routedMean = r.seq2.routed_1p.mean;
+  const ledger = r.pgProbe.insert.p50;
+  L('Profile: where the time goes (phase 2 unless noted; means in ms)');
+  L(`  1 connection, gateway: client sees ${f(routedMean)} ms mean; inside the gateway server (histogram) ${f(p1.gatewayMeanMs)};`);
+  L(`    of which the runtime round trip (event written -> result read, histogram) ${f(p1.inContainerMeanMs)}; Gantry's own handling ${f(p1.gatewayMeanMs - p1.inContainerMeanMs)}`);
+  L(`    (ledger-like committed INSERT p50 ${f(ledger)} of that); client + loopback ${f(routedMean - p1.gatewayMeanMs)}. Floor mean ${f(r.seq2.floor.mean)} ms for the whole hop.`);
+  L(`  1 connection, split processes [phase 1]: client ${f(r.seq1.routed.mean)}, gateway server ${f(ps.gatewayMeanMs)}, runtime round trip ${f(ps.inContainerMeanMs)} ms`);
+  const cpuLine = (label, p) => `    ${pad(label, 30)}${Object.entries(p.cpuUs).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ')}  = ${f(Object.values(p.cpuUs).reduce((a, b) => a + b, 0), 0)} µs`;
+  L('  CPU per request (µs; /proc and container cgroups):');
+  L(cpuLine('floor, 1 conn', pf));
+  L(cpuLine('gateway, 1 conn', p1));
+  L(cpuLine('direct invoke, 1 conn', pd));
+  L(cpuLine('floor, 50 conns', p50f));
+  L(cpuLine('gateway, 50 conns', p50r));
+  L(cpuLine('direct invoke, 50 conns', p50d));
+  L(cpuLine('gateway split, 1 conn [phase 1]', ps));
+  if (r.cpuProfile?.c50Routed) {
+    for (const [label, prof] of [
+      ['gateway at 50 connections', r.cpuProfile.c50Routed],
+      ['gateway at 1 connection', r.cpuProfile.seqRouted],
+    ]) {
+      if (!prof) continue;
+      L(`  CPU profile of the Gantry process, ${label} (${prof.busySamples} busy samples, ${f(prof.busyPct, 0)}% busy), self time:`);
+      L(`    ${prof.categories.slice(0, 10).map((c) => `${c.name} ${f(c.pct, 1)}%`).join('; ')}`);
+      if (label.includes('50')) L(`    top functions: ${prof.functions.slice(0, 8).map((c) => `${c.name} ${f(c.pct, 1)}%`).join('; ')}`);
+    }
+  }
+  L();
+
+  const targetsIn = {
+    gw1: r.seq2.routed_1p,
+    floor1: r.seq2.floor,
+    gw50: r.c50.routed_1p,
+    floor50: r.c50.floor,
+    stemFirst: stemS,
+    containerFirst: cont,
+    rawCreateStart: rawCS,
+    burstNoStem: r.burstNoStem,
+  };
+  const tgs = evaluateTargets(targetsIn);
+  for (const l of formatTargets(tgs)) L(l);
+  L();
   process.stdout.write(lines.join('\n') + '\n');
 
-  const compact = (s) => ({ n: s.n, errors: s.errors, p50: r3(s.p50), p90: r3(s.p90), p99: r3(s.p99), mean: r3(s.mean), max: r3(s.max), ...(s.rps ? { rps: r2(s.rps) } : {}) });
+  const compact = (s) => (s ? { n: s.n, errors: s.errors, p50: r3(s.p50), p90: r3(s.p90), p99: r3(s.p99), mean: r3(s.mean), max: r3(s.max), ...(s.rps ? { rps: r2(s.rps) } : {}) } : undefined);
+  const mapC = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, compact(v)]));
+  const roundAll = (o) => JSON.parse(JSON.stringify(o, (_k, v) => (typeof v === 'number' ? r3(v) : v)));
   const json = {
     bench: 'gantry',
     date: r.startedAt.toISOString(),
     node: process.version,
     totalS: r2(r.totalMs / 1000),
-    config: { seqRequests: SEQ_REQUESTS, concRequests: CONC_REQUESTS, clients: CONC_CLIENTS, rounds: ROUNDS, coldSamples: COLD_SAMPLES },
-    latency: Object.fromEntries(
-      [['baseline_p1', b1], ['direct', r.seq1.direct], ['routed', r.seq1.routed], ['baseline_p2', b2], ['direct_1p', r.seq2.direct_1p], ['routed_1p', r.seq2.routed_1p]].map(([k, v]) => [k, compact(v)]),
-    ),
-    added: Object.fromEntries(latency.slice(1).filter((l) => !l.label.startsWith('(a)')).map((l, i) => [['direct', 'routed', 'direct_1p', 'routed_1p'][i], { p50: r3(l.addP50), p99: r3(l.addP99), xP50: r2(l.xP50), xP99: r2(l.xP99) }])),
+    config: {
+      seqRequests: SEQ_REQUESTS,
+      concRequests: CONC_REQUESTS,
+      clients: CONC_CLIENTS,
+      c50Clients: C50_CLIENTS,
+      c50Requests: C50_REQUESTS,
+      c50Ms: C50_MS,
+      scenarioMs: SCENARIO_MS,
+      rounds: ROUNDS,
+      coldSamples: COLD_SAMPLES,
+      stemSamples: STEM_SAMPLES,
+      burst: BURST_N,
+      stemCellsPerRuntime: STEM_CELLS,
+      nodeMemoryMb: NODE_MEMORY_MB,
+      cpuProfile: CPU_PROFILE,
+    },
+    targets: tgs,
+    warm: {
+      floor1: compact(r.seq2.floor),
+      gateway1: compact(r.seq2.routed_1p),
+      direct1: compact(r.seq2.direct_1p),
+      gatewaySplit1: compact(r.seq1.routed),
+      floorPhase1: compact(r.seq1.floor),
+      floor50: compact(r.c50.floor),
+      gateway50: compact(r.c50.routed_1p),
+      direct50: compact(r.c50.direct_1p),
+      scaleOut50: roundAll(r.scale50),
+      warmEnvironments50: r.envCount50,
+    },
+    firstCall: {
+      rawCreateStart: compact(rawCS),
+      rawUntilNodeExit: compact(rawExit),
+      rawCreateStartNetworkNone: compact(noneCS),
+      newContainer: compact(cont),
+      newContainerInit: compact(contInit),
+      stemCell: compact(stemS),
+      stemCellInit: compact(stemInit),
+      secondCall: compact(second),
+      samples: {
+        newContainer: r.cold.map((c) => roundAll(c)),
+        stemCell: r.stem.map((c) => roundAll(c)),
+        raw: r.rawProbes.map((p) => roundAll(p)),
+      },
+    },
+    burst: { noStemCells: roundAll(r.burstNoStem), withStemCells: roundAll(r.burstStem) },
+    profile: {
+      gateway1: roundAll(p1),
+      direct1: roundAll(pd),
+      floor1: roundAll(pf),
+      gateway50: roundAll(p50r),
+      direct50: roundAll(p50d),
+      floor50: roundAll(p50f),
+      gatewaySplit1: roundAll(ps),
+      pgInsert: compact(r.pgProbe.insert),
+      pgSelect1: compact(r.pgProbe.select1),
+      cpuProfile: r.cpuProfile,
+    },
+    latency: mapC({ baseline_p1: b1, floor_p1: r.seq1.floor, direct: r.seq1.direct, routed: r.seq1.routed, baseline_p2: b2, floor_p2: r.seq2.floor, direct_1p: r.seq2.direct_1p, routed_1p: r.seq2.routed_1p }),
     gatewayHopP50: r3(gwHop),
     inProcessGatewayP50: r3(inProcHop),
-    inContainerMeanMs: { phase1: r3(r.inContainerMeanMs), phase2: r3(r.inContainerMeanMs2) },
-    pgInsert: compact(r.pgProbe.insert),
-    pgSelect1: compact(r.pgProbe.select1),
-    cold: {
-      samples: r.cold.map((c) => ({ createMs: r2(c.createMs), firstMs: r2(c.firstMs), secondMs: r2(c.secondMs), initMs: r2(c.initMs), cold: c.coldHeader })),
-      firstP50: r2(coldFirst.p50),
-      initP50: r2(coldInit.p50),
-      xWarmP50: r2(coldFirst.p50 / warmP50),
-      dockerCreateStartP50: { bridge: r2(r.dockerProbe.bridge.start.p50), none: r2(r.dockerProbe.none.start.p50) },
-      dockerUntilExitP50: { bridge: r2(r.dockerProbe.bridge.exit.p50), none: r2(r.dockerProbe.none.exit.p50) },
-    },
-    concurrency: Object.fromEntries(
-      [['baseline_p1', r.conc1.baseline], ['direct', r.conc1.direct], ['routed', r.conc1.routed], ['baseline_p2', r.conc2.baseline], ['direct_1p', r.conc2.direct_1p], ['routed_1p', r.conc2.routed_1p]].map(([k, v]) => [k, compact(v)]),
-    ),
-    concurrencyRatios: {
-      direct: { xRps: r2(r.conc1.direct.rps / r.conc1.baseline.rps), xP99: r2(r.conc1.direct.p99 / r.conc1.baseline.p99) },
-      routed: { xRps: r2(r.conc1.routed.rps / r.conc1.baseline.rps), xP99: r2(r.conc1.routed.p99 / r.conc1.baseline.p99) },
-      direct_1p: { xRps: r2(r.conc2.direct_1p.rps / r.conc2.baseline.rps), xP99: r2(r.conc2.direct_1p.p99 / r.conc2.baseline.p99) },
-      routed_1p: { xRps: r2(r.conc2.routed_1p.rps / r.conc2.baseline.rps), xP99: r2(r.conc2.routed_1p.p99 / r.conc2.baseline.p99) },
-    },
+    concurrency: mapC({ baseline_p1: r.conc1.baseline, floor_p1: r.conc1.floor, direct: r.conc1.direct, routed: r.conc1.routed, baseline_p2: r.conc2.baseline, floor_p2: r.conc2.floor, direct_1p: r.conc2.direct_1p, routed_1p: r.conc2.routed_1p }),
     warmContainers: r.envCount1,
     startupMs: { split: r.startupSplitMs, oneProcess: r.startupOneMs },
     shutdownMs: r.shutdownMs,
   };
-  process.stdout.write(JSON.stringify(json) + '\n');
+  return json;
 }
 
 let exitCode = 0;

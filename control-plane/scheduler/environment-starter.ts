@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { ContainerExit, ContainerRuntime, ContainerSpec } from '../containers/container-runtime.js';
+import type { ContainerExit, ContainerId, ContainerRuntime, ContainerSpec } from '../containers/container-runtime.js';
 import type { FunctionVersion } from '../functions/function-types.js';
 import { EnvironmentLog, type LogLineSink } from '../logs/environment-log.js';
 import { RuntimeChannel } from '../runtime-api/runtime-channel.js';
@@ -55,6 +55,8 @@ export interface EnvironmentStarterOptions {
 
 export class EnvironmentStarter {
   private readonly startSlots: Semaphore;
+  /** Containers whose removal failed (engine away): retried until the engine takes it. */
+  private readonly pendingRemovals = new Set<ContainerId>();
 
   constructor(
     private readonly deps: EnvironmentStarterDeps,
@@ -102,14 +104,34 @@ export class EnvironmentStarter {
     };
   }
 
-  /** Removes the container (if any), closes the channel and deletes the directories. Never throws. */
+  /** Removes the container (if any), closes the channel and deletes the directories. Never throws;
+   *  a container the engine could not remove now is kept for `retryRemovals`. */
   async remove(env: Environment): Promise<unknown[]> {
+    const id = env.containerId;
     const results = await Promise.allSettled([
       env.channel.close(),
-      env.containerId === undefined ? Promise.resolve() : this.deps.containers.destroy(env.containerId),
+      id === undefined
+        ? Promise.resolve()
+        : this.deps.containers.destroy(id).catch((e: unknown) => {
+            this.pendingRemovals.add(id);
+            throw e;
+          }),
     ]);
     await rm(env.dirs.root, { recursive: true, force: true }).catch(() => undefined);
     return results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+  }
+
+  /** Tries again to remove containers whose removal failed; resolves with how many are left. */
+  async retryRemovals(): Promise<number> {
+    for (const id of [...this.pendingRemovals]) {
+      try {
+        await this.deps.containers.destroy(id);
+        this.pendingRemovals.delete(id);
+      } catch {
+        // Still unreachable: the next pass (or the orphan sweep at the next start) tries again.
+      }
+    }
+    return this.pendingRemovals.size;
   }
 
   private async start(env: Environment, makeSpec: (iso: Omit<IsolationOptions, 'codeDir'>) => Promise<ContainerSpec>): Promise<void> {

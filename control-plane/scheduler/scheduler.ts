@@ -160,6 +160,8 @@ export class Scheduler {
     this.closing ??= (async () => {
       clearInterval(this.timer);
       await Promise.all([...this.envs.values()].map((env) => this.destroy(env, 'shutdown')));
+      const left = await this.starter.retryRemovals();
+      if (left > 0) this.deps.logger.warn({ containers: left }, 'containers left for the orphan sweep at the next start');
     })();
     return this.closing;
   }
@@ -302,6 +304,7 @@ export class Scheduler {
     }
     this.provisioned.reconcile();
     void this.refillStemCells();
+    void this.starter.retryRemovals();
   }
 
   /** One background pass: start the stem cells that are missing, one at a time. */

@@ -3,6 +3,7 @@ import type { FunctionId, FunctionVersion, TenantId, VersionId } from '../../../
 import {
   RESERVED_ENV_KEYS,
   buildContainerSpec,
+  buildStemCellSpec,
   lambdaEnvironment,
   type IsolationOptions,
 } from '../../../../control-plane/scheduler/isolation.js';
@@ -35,7 +36,7 @@ function options(over: Partial<IsolationOptions> = {}): IsolationOptions {
     user: '993:993',
     functionNetwork: 'gantry-functions',
     codeDir: '/data/code/abc',
-    socketDir: '/data/containers/env1',
+    socketDir: '/data/containers/node-a/env1/runtime',
     environmentId: 'env1',
     nowMs: Date.UTC(2025, 0, 5, 12, 0, 0),
     streamId: STREAM,
@@ -127,6 +128,7 @@ t.test('passes nothing from the host environment', async (t) => {
   process.env.DATABASE_URL = 'postgres://host';
   const spec = buildContainerSpec(aVersion({ environment: { TABLE: 'pets' } }), options());
   t.strictSame(spec.env, { TABLE: 'pets', ...NODE_ENV });
+  t.notMatch(JSON.stringify(buildStemCellSpec({ runtime: 'nodejs20', memoryMb: 128, network: 'default' }, options())), /host-secret|\/etc\/host\/ca\.pem|postgres:\/\/host/);
   t.notMatch(JSON.stringify(spec), /host-secret|\/etc\/host\/ca\.pem|postgres:\/\/host/);
 });
 
@@ -169,7 +171,7 @@ t.test('puts a default-network function on the named function network', async (t
 t.test('mounts the code and the runtime socket directory read-only', async (t) => {
   t.strictSame(buildContainerSpec(aVersion(), options()).mounts, [
     { hostPath: '/data/code/abc', containerPath: '/var/task', readOnly: true },
-    { hostPath: '/data/containers/env1', containerPath: '/run/gantry', readOnly: true },
+    { hostPath: '/data/containers/node-a/env1/runtime', containerPath: '/run/gantry', readOnly: true },
   ]);
 });
 
@@ -177,6 +179,7 @@ t.test('labels the container as managed by this node, for this function version'
   t.strictSame(buildContainerSpec(aVersion(), options()).labels, {
     'gantry.managed': 'true',
     'gantry.node': 'node-a',
+    'gantry.runtime': 'nodejs20',
     'gantry.function': 'pets',
     'gantry.function-id': 'fn-1',
     'gantry.version': '7',
@@ -193,4 +196,67 @@ t.test('runs the image as the configured non-root user', async (t) => {
 t.test('names the container after node and environment, with unsafe characters replaced', async (t) => {
   t.equal(buildContainerSpec(aVersion(), options()).name, 'gantry-node-a-env1');
   t.equal(buildContainerSpec(aVersion(), options({ nodeId: 'host a/1:x' })).name, 'gantry-host-a-1-x-env1');
+});
+
+t.test('initialises a provisioned environment with AWS_LAMBDA_INITIALIZATION_TYPE provisioned-concurrency', async (t) => {
+  t.equal(buildContainerSpec(aVersion(), options({ initializationType: 'provisioned-concurrency' })).env.AWS_LAMBDA_INITIALIZATION_TYPE, 'provisioned-concurrency');
+});
+
+const CELL_KEY = { runtime: 'nodejs20', memoryMb: 128, network: 'default' } as const;
+const cellOptions = () => options({ codeDir: '/data/containers/node-a/env1/task' });
+
+t.test('gives a stem cell only what every function of its runtime shares: no handler, no function name, no function variable', async (t) => {
+  t.strictSame(buildStemCellSpec(CELL_KEY, cellOptions()).env, {
+    PATH: '/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+    NODE_PATH: NODE_ENV.NODE_PATH,
+    LD_LIBRARY_PATH: LD_PATH,
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+    LAMBDA_TASK_ROOT: '/var/task',
+    LAMBDA_RUNTIME_DIR: '/var/runtime',
+    AWS_REGION: 'eu-west-1',
+    AWS_DEFAULT_REGION: 'eu-west-1',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+  });
+});
+
+t.test("mounts a stem cell's own task directory and socket directory read-only", async (t) => {
+  t.strictSame(buildStemCellSpec(CELL_KEY, cellOptions()).mounts, [
+    { hostPath: '/data/containers/node-a/env1/task', containerPath: '/var/task', readOnly: true },
+    { hostPath: '/data/containers/node-a/env1/runtime', containerPath: '/run/gantry', readOnly: true },
+  ]);
+});
+
+t.test('labels a stem cell as one, with its runtime and no function', async (t) => {
+  t.strictSame(buildStemCellSpec(CELL_KEY, cellOptions()).labels, {
+    'gantry.managed': 'true',
+    'gantry.node': 'node-a',
+    'gantry.environment': 'env1',
+    'gantry.runtime': 'nodejs20',
+    'gantry.stem-cell': 'true',
+  });
+});
+
+const cellShapes: readonly [{ runtime: string; memoryMb: number; network: 'default' | 'none' }, number, { mode: 'none' } | { mode: 'network'; name: string }][] = [
+  [CELL_KEY, 74, { mode: 'network', name: 'gantry-functions' }],
+  [{ runtime: 'python3.11', memoryMb: 1769, network: 'none' }, 1024, { mode: 'none' }],
+];
+for (const [key, cpuShares, network] of cellShapes) {
+  t.test(`gives a ${key.runtime}/${key.memoryMb}/${key.network} stem cell the limits and network of that shape, as a function of it would get`, async (t) => {
+    const cell = buildStemCellSpec(key, cellOptions());
+    const fnSpec = buildContainerSpec(aVersion(key), options());
+    t.strictSame(cell.limits, { memoryMb: key.memoryMb, cpuShares, pids: 128, tmpfsMb: 512 });
+    t.strictSame(cell.limits, fnSpec.limits);
+    t.strictSame(cell.network, network);
+    t.strictSame(cell.network, fnSpec.network);
+    t.equal(cell.user, fnSpec.user);
+    t.equal(cell.image, fnSpec.image);
+  });
+}
+
+t.test("a stem cell's environment plus the specialisation environment is the function's environment", async (t) => {
+  const v = aVersion({ environment: { TABLE: 'pets' } });
+  const cell = buildStemCellSpec(CELL_KEY, cellOptions());
+  t.strictSame({ ...cell.env, ...lambdaEnvironment(v, options()) }, buildContainerSpec(v, options()).env);
 });

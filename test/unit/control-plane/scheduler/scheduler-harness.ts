@@ -18,11 +18,19 @@ import { ManualClock } from '../../../support/manual-clock.js';
 
 export const NODE_ID = 'node-test';
 
-export function fn(name: string, versionId: number, over: Partial<FunctionVersion> = {}): FunctionVersion {
+const versionIds = new Map<string, number>();
+
+/**
+ * Version `n` of function `name`. Version ids are global in Gantry (one sequence for every
+ * function), so each (name, n) gets an id of its own; the same pair always gets the same id.
+ */
+export function fn(name: string, n: number, over: Partial<FunctionVersion> = {}): FunctionVersion {
+  const key = `${name}@${n}`;
+  if (!versionIds.has(key)) versionIds.set(key, versionIds.size + 1);
   return {
     tenantId: 'default' as TenantId,
     functionId: `fn-${name}` as FunctionId,
-    versionId: versionId as VersionId,
+    versionId: versionIds.get(key) as VersionId,
     name,
     runtime: 'nodejs20',
     handler: 'index.handler',
@@ -30,7 +38,7 @@ export function fn(name: string, versionId: number, over: Partial<FunctionVersio
     timeoutMs: 3000,
     environment: { GREETING: `hi from ${name}` },
     network: 'default',
-    codeSha256: `sha-${name}-${versionId}`,
+    codeSha256: `sha-${name}-${n}`,
     codeSize: 1,
     ...over,
   };
@@ -45,7 +53,7 @@ export function codeOf(v: FunctionVersion): Record<string, string> {
 }
 
 export interface HarnessOptions extends Partial<SchedulerOptions> {
-  /** What deps.stemCellRuntimes() answers; none (no stem cells) by default. */
+  /** What deps.stemCellRuntimes() answers at first; none (no stem cells) by default. */
   readonly runtimes?: readonly string[];
   readonly codeDirFor?: SchedulerDeps['codeDirFor'];
 }
@@ -53,7 +61,8 @@ export interface HarnessOptions extends Partial<SchedulerOptions> {
 export type Harness = Awaited<ReturnType<typeof harness>>;
 
 export async function harness(t: Test, over: HarnessOptions = {}) {
-  const { runtimes = [], codeDirFor, ...options } = over;
+  const { codeDirFor, ...options } = over;
+  const runtimes = [...(over.runtimes ?? [])];
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-sched-'));
   const containers = new FakeContainerRuntime();
   const clock = new ManualClock(1_000_000);
@@ -84,6 +93,7 @@ export async function harness(t: Test, over: HarnessOptions = {}) {
     stemCellsPerRuntime: 2,
     stemCellMemoryMb: 128,
     initFailureBackoffMs: 0,
+    logMaxBytesPerInvocation: 64 * 1024,
     ...options,
   };
   const scheduler = new Scheduler(
@@ -95,6 +105,7 @@ export async function harness(t: Test, over: HarnessOptions = {}) {
         maintenancePasses += 1;
         return runtimes;
       },
+      logSink: () => undefined,
       logger: pino({ level: 'silent' }),
       nowMs: clock.now,
     },
@@ -116,6 +127,8 @@ export async function harness(t: Test, over: HarnessOptions = {}) {
     scheduler,
     opts,
     envDirs,
+    /** What stemCellRuntimes() answers; tests may change it. */
+    runtimes,
     /** Every version codeDirFor was asked for, in order. */
     codeRequests,
     /** Makes codeDirFor wait (after recording the request) until the returned function runs. */
