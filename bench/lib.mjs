@@ -260,7 +260,7 @@ export function summarize(acc) {
   const out = {};
   for (const [name, a] of Object.entries(acc)) {
     const s = stats(a.samples);
-    out[name] = { ...s, errors: a.errors, usage: a.usage, windows: a.windows, ...(a.wallMs > 0 ? { rps: a.samples.length / (a.wallMs / 1000) } : {}) };
+    out[name] = { ...s, errors: a.errors, usage: a.usage, windows: a.windows, wallMs: a.wallMs, ...(a.wallMs > 0 ? { rps: a.samples.length / (a.wallMs / 1000) } : {}) };
     if (a.lastError) out[name].lastError = a.lastError;
   }
   return out;

@@ -219,10 +219,33 @@ watchdog.unref();
 // ---------------------------------------------------------------------------------------------
 // Helpers bound to this run
 
-/** Full ids of this node's containers of `fn` (for CPU accounting through their cgroups). */
-async function containersOf(fn) {
-  const list = await docker.listContainers({ filters: { label: [`gantry.node=${nodeId}`, `gantry.function=${fn}`] } }).catch(() => []);
+/**
+ * Full ids of this node's running runtime containers (for CPU accounting through their cgroups).
+ * By the managed label, not the function's: a specialised stem cell keeps its stem-cell labels.
+ * Idle ones (stem cells, other functions) cost next to nothing; `idleRates` measures that.
+ */
+async function runtimeContainers() {
+  const list = await docker.listContainers({ filters: { label: [`gantry.node=${nodeId}`, 'gantry.managed=true'] } }).catch(() => []);
   return list.map((c) => c.Id);
+}
+
+/** CPU each metered source burns per second while no request is in flight (ns/s). */
+async function idleRates(meter, ms = 2_000) {
+  const a = await meter.snapshot('before');
+  const t = nowMs();
+  await sleep(ms);
+  const b = await meter.snapshot('after');
+  const secs = (nowMs() - t) / 1000;
+  const out = {};
+  for (const k of ['gantry', 'controlPlane', 'gateway', 'runtimes', 'floorContainer', 'baseline', 'client']) {
+    if (Number.isFinite(a[k]) && Number.isFinite(b[k])) out[k] = (b[k] - a[k]) / secs;
+  }
+  return out;
+}
+
+async function liveEnvironments(cpUrl) {
+  const m = await scrapeMetrics(cpUrl);
+  return (metricSum(m, 'gantry_environments', { state: 'idle' }) || 0) + (metricSum(m, 'gantry_environments', { state: 'busy' }) || 0);
 }
 
 /** Direct invoke on one keep-alive connection, for first-call samples. */
@@ -356,28 +379,29 @@ async function main() {
   await waitForRoute(tRouted, gw);
   for (const t of [tBase, tFloor, tDirect, tRouted]) await warmup(t, WARMUP);
 
-  let warmIds = await containersOf('warm');
+  let warmIds = await runtimeContainers();
   const meter1 = cpuMeter({
     controlPlane: { pid: cp.child.pid },
     gateway: { pid: gw.child.pid },
-    fnContainer: { containers: () => warmIds },
+    runtimes: { containers: () => warmIds },
     floorContainer: { containers: () => [floor.id] },
     baseline: { pid: baseline.handle.child.pid },
     client: { self: true },
     hist: histogramSource(cpUrl, gwUrl),
   });
   const opts1 = { rounds: ROUNDS, maxMs: SCENARIO_MS, meter: meter1 };
+  const idle0 = await idleRates(meter1);
 
   log('phase 1: sequential latency (baseline, floor, direct, routed via gateway process)');
   const seq1 = summarize(await interleaved([tBase, tFloor, tDirect, tRouted], SEQ_REQUESTS, runSequential, opts1));
 
   log(`phase 1: ${CONC_CLIENTS} concurrent clients`);
   for (const t of [tBase, tFloor, tDirect, tRouted]) await warmupConcurrent(t, CONC_CLIENTS, WARMUP);
-  warmIds = await containersOf('warm');
+  warmIds = await runtimeContainers();
   const conc1 = summarize(
     await interleaved([tBase, tFloor, tDirect, tRouted], CONC_REQUESTS, (t, n, b, a) => runConcurrent(t, CONC_CLIENTS, n, b, a), opts1),
   );
-  const envCount1 = warmIds.length;
+  const envCount1 = await liveEnvironments(cpUrl);
 
   log(`phase 1: ${COLD_SAMPLES} first calls on new containers, interleaved with raw create+start`);
   const invoke1 = directInvoker(cpUrl);
@@ -441,22 +465,23 @@ async function main() {
   await waitForRoute(tRouted1p, one);
   for (const t of [tBase, tFloor, tDirect1p, tRouted1p]) await warmup(t, WARMUP);
 
-  warmIds = await containersOf('warm');
+  warmIds = await runtimeContainers();
   const meter2 = cpuMeter({
     gantry: { pid: one.child.pid },
-    fnContainer: { containers: () => warmIds },
+    runtimes: { containers: () => warmIds },
     floorContainer: { containers: () => [floor.id] },
     baseline: { pid: baseline.handle.child.pid },
     client: { self: true },
     hist: histogramSource(cpUrl2, gwUrl2),
   });
   const opts2 = { rounds: ROUNDS, maxMs: SCENARIO_MS, meter: meter2 };
+  const idle1 = await idleRates(meter2);
 
   log('phase 2: sequential latency (baseline, floor, direct, routed in-process)');
   const seq2 = summarize(await interleaved([tBase, tFloor, tDirect1p, tRouted1p], SEQ_REQUESTS, runSequential, opts2));
   log(`phase 2: ${CONC_CLIENTS} concurrent clients`);
   for (const t of [tBase, tFloor, tDirect1p, tRouted1p]) await warmupConcurrent(t, CONC_CLIENTS, WARMUP);
-  warmIds = await containersOf('warm');
+  warmIds = await runtimeContainers();
   const conc2 = summarize(
     await interleaved([tBase, tFloor, tDirect1p, tRouted1p], CONC_REQUESTS, (t, n, b, a) => runConcurrent(t, CONC_CLIENTS, n, b, a), opts2),
   );
@@ -466,8 +491,10 @@ async function main() {
   await warmupConcurrent(tRouted1p, C50_CLIENTS, 500);
   await warmupConcurrent(tFloor, C50_CLIENTS, 500);
   await warmupConcurrent(tDirect1p, C50_CLIENTS, 200);
-  warmIds = await containersOf('warm');
-  log(`phase 2: ${C50_CLIENTS} concurrent clients (floor, routed, direct; ${warmIds.length} warm environments)`);
+  warmIds = await runtimeContainers();
+  const idle50 = await idleRates(meter2);
+  const envCount50 = await liveEnvironments(cpUrl2);
+  log(`phase 2: ${C50_CLIENTS} concurrent clients (floor, routed, direct; ${envCount50} warm environments)`);
   const c50 = summarize(
     await interleaved([tFloor, tRouted1p, tDirect1p], C50_REQUESTS, (t, n, b, a) => runConcurrent(t, C50_CLIENTS, n, b, a), {
       rounds: 2,
@@ -475,7 +502,6 @@ async function main() {
       meter: meter2,
     }),
   );
-  const envCount50 = warmIds.length;
 
   log(`phase 2: ${STEM_SAMPLES} first calls on stem cells`);
   const invoke2 = directInvoker(cpUrl2);
@@ -513,6 +539,9 @@ async function main() {
     c50,
     scale50,
     envCount50,
+    idle0,
+    idle1,
+    idle50,
     cold,
     stem,
     rawProbes,
@@ -565,13 +594,17 @@ async function probeLedgerInsert() {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-/** µs of CPU per request of each metered process, and the histogram means (ms), for one target. */
-function perRequest(s) {
+/**
+ * µs of CPU per request of each metered process (net of what it burns idle, when `idle` is given,
+ * over the target's wall time), and the histogram means (ms), for one target.
+ */
+function perRequest(s, idle = {}) {
   const n = s.n || NaN;
   const u = s.usage ?? {};
   const out = {};
-  for (const k of ['gantry', 'controlPlane', 'gateway', 'fnContainer', 'floorContainer', 'baseline', 'client']) {
-    if (Number.isFinite(u[k]) && u[k] > 0) out[k] = u[k] / 1000 / n;
+  for (const k of ['gantry', 'controlPlane', 'gateway', 'runtimes', 'floorContainer', 'baseline', 'client']) {
+    const net = u[k] - (idle[k] ?? 0) * ((s.wallMs ?? 0) / 1000);
+    if (Number.isFinite(net) && u[k] / 1000 / n >= 5) out[k] = Math.max(0, net) / 1000 / n;
   }
   const hist = {
     gatewayMeanMs: u.gwCount > 0 ? (1000 * u.gwSum) / u.gwCount : NaN,
@@ -677,22 +710,23 @@ function report(r) {
   L();
 
   // Profile
-  const p1 = perRequest(r.seq2.routed_1p);
-  const pd = perRequest(r.seq2.direct_1p);
-  const pf = perRequest(r.seq2.floor);
-  const p50r = perRequest(r.c50.routed_1p);
-  const p50f = perRequest(r.c50.floor);
-  const p50d = perRequest(r.c50.direct_1p);
-  const ps = perRequest(r.seq1.routed);
+  const p1 = perRequest(r.seq2.routed_1p, r.idle1);
+  const pd = perRequest(r.seq2.direct_1p, r.idle1);
+  const pf = perRequest(r.seq2.floor, r.idle1);
+  const p50r = perRequest(r.c50.routed_1p, r.idle50);
+  const p50f = perRequest(r.c50.floor, r.idle50);
+  const p50d = perRequest(r.c50.direct_1p, r.idle50);
+  const ps = perRequest(r.seq1.routed, r.idle0);
   const routedMean = r.seq2.routed_1p.mean;
   const ledger = r.pgProbe.insert.p50;
   L('Profile: where the time goes (phase 2 unless noted; means in ms)');
-  L(`  1 connection, gateway: client sees ${f(routedMean)} ms mean; inside the gateway server (histogram) ${f(p1.gatewayMeanMs)};`);
-  L(`    of which the runtime round trip (event written -> result read, histogram) ${f(p1.inContainerMeanMs)}; Gantry's own handling ${f(p1.gatewayMeanMs - p1.inContainerMeanMs)}`);
-  L(`    (ledger-like committed INSERT p50 ${f(ledger)} of that); client + loopback ${f(routedMean - p1.gatewayMeanMs)}. Floor mean ${f(r.seq2.floor.mean)} ms for the whole hop.`);
-  L(`  1 connection, split processes [phase 1]: client ${f(r.seq1.routed.mean)}, gateway server ${f(ps.gatewayMeanMs)}, runtime round trip ${f(ps.inContainerMeanMs)} ms`);
-  const cpuLine = (label, p) => `    ${pad(label, 30)}${Object.entries(p.cpuUs).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ')}  = ${f(Object.values(p.cpuUs).reduce((a, b) => a + b, 0), 0)} µs`;
-  L('  CPU per request (µs; /proc and container cgroups):');
+  L(`  1 connection, gateway: the client sees ${f(routedMean)} mean; the gateway server holds the request ${f(p1.gatewayMeanMs)} (histogram), of which`);
+  L(`    the runtime round trip (event written to the runtime socket -> result read; histogram) is ${f(p1.inContainerMeanMs)} and Gantry's own handling`);
+  L(`    ${f(p1.gatewayMeanMs - p1.inContainerMeanMs)} (a ledger-like committed INSERT alone: p50 ${f(ledger)}); client + loopback TCP ${f(routedMean - p1.gatewayMeanMs)}.`);
+  L(`    The whole floor hop: ${f(r.seq2.floor.mean)} mean. Direct invoke (no gateway layer): ${f(r.seq2.direct_1p.mean)} mean, runtime round trip ${f(pd.inContainerMeanMs)}.`);
+  L(`  1 connection, split processes [phase 1]: client ${f(r.seq1.routed.mean)}, gateway server ${f(ps.gatewayMeanMs)}, runtime round trip ${f(ps.inContainerMeanMs)}`);
+  const cpuLine = (label, p) => `    ${pad(label, 36)}${Object.entries(p.cpuUs).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ')}  = ${f(Object.values(p.cpuUs).reduce((a, b) => a + b, 0), 0)} µs`;
+  L('  CPU per request (µs, net of idle burn; /proc for processes, cgroups for containers):');
   L(cpuLine('floor, 1 conn', pf));
   L(cpuLine('gateway, 1 conn', p1));
   L(cpuLine('direct invoke, 1 conn', pd));
@@ -700,14 +734,17 @@ function report(r) {
   L(cpuLine('gateway, 50 conns', p50r));
   L(cpuLine('direct invoke, 50 conns', p50d));
   L(cpuLine('gateway split, 1 conn [phase 1]', ps));
-  if (r.cpuProfile?.c50Routed) {
+  const idleLine = (o) => Object.entries(o).map(([k, v]) => `${k} ${f(v / 1e6, 1)}`).join(', ');
+  L(`    idle burn (ms of CPU per s): before 1 conn ${idleLine(r.idle1)}; with ${r.envCount50} environments ${idleLine(r.idle50)}`);
+  if (r.cpuProfile) {
     for (const [label, prof] of [
       ['gateway at 50 connections', r.cpuProfile.c50Routed],
       ['gateway at 1 connection', r.cpuProfile.seqRouted],
     ]) {
       if (!prof) continue;
-      L(`  CPU profile of the Gantry process, ${label} (${prof.busySamples} busy samples, ${f(prof.busyPct, 0)}% busy), self time:`);
-      L(`    ${prof.categories.slice(0, 10).map((c) => `${c.name} ${f(c.pct, 1)}%`).join('; ')}`);
+      L(`  CPU profile of the Gantry process, ${label} (${prof.busySamples} busy 1-ms samples, ${f(prof.busyPct, 0)}% busy):`);
+      L(`    self time: ${prof.categories.slice(0, 8).map((c) => `${c.name} ${f(c.pct, 1)}%`).join('; ')}`);
+      L(`    by owner (nearest Gantry module or package on the stack): ${prof.owners.slice(0, 8).map((c) => `${c.name} ${f(c.pct, 1)}%`).join('; ')}`);
       if (label.includes('50')) L(`    top functions: ${prof.functions.slice(0, 8).map((c) => `${c.name} ${f(c.pct, 1)}%`).join('; ')}`);
     }
   }
@@ -789,6 +826,7 @@ function report(r) {
       direct50: roundAll(p50d),
       floor50: roundAll(p50f),
       gatewaySplit1: roundAll(ps),
+      idleBurnNsPerS: roundAll({ phase1: r.idle0, phase2: r.idle1, with50Environments: r.idle50 }),
       pgInsert: compact(r.pgProbe.insert),
       pgSelect1: compact(r.pgProbe.select1),
       cpuProfile: r.cpuProfile,

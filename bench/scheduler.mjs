@@ -327,15 +327,47 @@ function categoryOf(cf) {
   return `other ${u.slice(-40)}`;
 }
 
-/** Self time by category and by function, over samples inside `windows` ([startUs, endUs] pairs). */
+/** Gantry's own modules and npm packages; node internals and natives are not owners. */
+function ownerOf(cf) {
+  const u = cf.url ?? '';
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u);
+  if (nm) return `npm ${nm[1]}`;
+  const dist = /\/dist\/(.+)$/.exec(u);
+  if (dist) return `gantry ${dist[1].replace(/\.js$/, '')}`;
+  return undefined;
+}
+
+/**
+ * Over samples inside `windows` ([startUs, endUs] pairs, the same monotonic clock as
+ * process.hrtime): self time by category and by function, and time by owner (the nearest Gantry
+ * module or npm package on the stack; "no app frame" is node's own machinery, e.g. the HTTP
+ * parser and deferred socket writes).
+ */
 export async function summarizeCpuProfile(dir, windows) {
   const files = (await readdir(dir).catch(() => [])).filter((n) => n.endsWith('.cpuprofile'));
   if (files.length === 0) return undefined;
   const prof = JSON.parse(await readFile(path.join(dir, files[0]), 'utf8'));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ownerCache = new Map();
+  const owner = (id) => {
+    if (ownerCache.has(id)) return ownerCache.get(id);
+    let cur = id;
+    let o;
+    while (cur !== undefined && o === undefined) {
+      o = ownerOf(byId.get(cur).callFrame);
+      cur = parent.get(cur);
+    }
+    o ??= 'no app frame (node http/net machinery, natives)';
+    ownerCache.set(id, o);
+    return o;
+  };
   const inWindow = (t) => windows.some(([a, b]) => t >= a && t <= b);
   const cats = new Map();
   const fns = new Map();
+  const owners = new Map();
+  const inc = (m, k) => m.set(k, (m.get(k) ?? 0) + 1);
   let t = prof.startTime;
   let total = 0;
   let idle = 0;
@@ -350,14 +382,14 @@ export async function summarizeCpuProfile(dir, windows) {
       continue;
     }
     total += 1;
-    cats.set(cat, (cats.get(cat) ?? 0) + 1);
+    inc(cats, cat);
+    inc(owners, owner(node.id));
     const cf = node.callFrame;
     const where = cf.url ? `${cf.url.replace(/^.*\/(node_modules|dist)\//, '$1/').replace(/^file:\/\//, '')}:${cf.lineNumber + 1}` : '';
-    const key = `${cf.functionName || '(anonymous)'} ${where}`.trim();
-    fns.set(key, (fns.get(key) ?? 0) + 1);
+    inc(fns, `${cf.functionName || '(anonymous)'} ${where}`.trim());
   }
   const top = (m, k) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, n]) => ({ name, pct: r2((100 * n) / (total || 1)) }));
-  return { busySamples: total, idleSamples: idle, busyPct: r2((100 * total) / (total + idle || 1)), categories: top(cats, 14), functions: top(fns, 14) };
+  return { busySamples: total, idleSamples: idle, busyPct: r2((100 * total) / (total + idle || 1)), categories: top(cats, 14), owners: top(owners, 14), functions: top(fns, 14) };
 }
 
 // ---------------------------------------------------------------------------------------------

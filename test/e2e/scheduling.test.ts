@@ -7,7 +7,7 @@ import t from 'tap';
 import { deployFunction, eventually, startStack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
 
-const stack = await startStack(t, { env: { GANTRY_KEEP_WARM_MS: '4000', GANTRY_INIT_FAILURE_BACKOFF_MS: '1500' } });
+const stack = await startStack(t, { env: { GANTRY_KEEP_WARM_MS: '4000', GANTRY_INIT_FAILURE_BACKOFF_MS: '1500', GANTRY_INIT_TIMEOUT_MS: '2000' } });
 const SLEEP = `exports.handler = (e) => new Promise((r) => setTimeout(() => r({ pid: process.pid }), e.ms ?? 0));`;
 
 const invoke = (name: string, body: unknown = {}, headers: Record<string, string> = {}) =>
@@ -101,6 +101,14 @@ await t.test('a failing init is reported without a retry storm', async (t) => {
   t.ok((await stack.containers()).length <= starts, 'no container started for the burst');
 });
 
+await t.test('an init that hangs ends as a timeout and its container is removed', async (t) => {
+  await deployFunction(t, stack, 'hangs', nodeZip(`const end = Date.now() + 60000; while (Date.now() < end) {} exports.handler = async () => 'never';`), { memoryMb: 288 });
+  const res = await invoke('hangs');
+  t.equal(res.headers.get('x-gantry-function-error'), 'Unhandled');
+  t.match(await res.json(), { errorType: 'Sandbox.Timedout' });
+  t.ok(await eventually(async () => (await stack.containers()).every((c) => c.Labels['gantry.function'] !== 'hangs'), 10_000), 'container removed');
+});
+
 await t.test('a runtime that exits mid-invocation fails only its own caller', async (t) => {
   await deployFunction(t, stack, 'crasher', nodeZip(`exports.handler = async (e) => { if (e.crash) setTimeout(() => process.exit(3), 50); await new Promise((r) => setTimeout(r, 300)); return 'ok'; };`));
   await deployFunction(t, stack, 'bystander', nodeZip(`exports.handler = async () => 'fine';`));
@@ -137,10 +145,13 @@ await t.test('output is stored per invocation and the last 4 KB come back with L
 });
 
 await t.test('nothing leaks: slots, environments and socket directories match after all of this', async (t) => {
-  const text = await metrics();
-  t.equal(gauge(text, 'gantry_concurrency_in_use'), 0, 'no concurrency slot held');
-  const live = ['starting', 'idle', 'busy', 'stem-cell'].reduce((n, s) => n + gauge(text, 'gantry_environments', `{state="${s}"}`), 0);
-  const dirs = await readdir(path.join(stack.dataDir, 'containers', stack.nodeId));
-  t.equal(dirs.length, live, 'one directory per live environment');
-  t.equal((await stack.containers()).filter((c) => c.State === 'running').length, live, 'one running container per live environment');
+  // Removal of a destroyed environment's container is asynchronous: wait for the books to agree.
+  const agree = async () => {
+    const text = await metrics();
+    const live = ['starting', 'idle', 'busy', 'stem-cell'].reduce((n, s) => n + gauge(text, 'gantry_environments', `{state="${s}"}`), 0);
+    const dirs = await readdir(path.join(stack.dataDir, 'containers', stack.nodeId));
+    const containers = (await stack.containers()).length;
+    return gauge(text, 'gantry_concurrency_in_use') === 0 && dirs.length === live && containers === live;
+  };
+  t.ok(await eventually(agree, 20_000, 250), 'no slot held; one directory and one container per live environment');
 });
