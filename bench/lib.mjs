@@ -117,14 +117,17 @@ export function childEnv(extra) {
 export function spawnChild(name, args, env) {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = [];
+  let head = '';
   const keep = (chunk) => {
-    tail.push(chunk.toString('utf8'));
+    const text = chunk.toString('utf8');
+    if (head.length < 8192) head += text.slice(0, 8192 - head.length);
+    tail.push(text);
     while (tail.length > 50) tail.shift();
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const handle = { name, child, exited, spawnedAtUs: Number(process.hrtime.bigint() / 1000n), output: () => tail.join('').slice(-4000) };
+  const handle = { name, child, exited, head: () => head, output: () => tail.join('').slice(-4000) };
   children.add(handle);
   exited.then(() => children.delete(handle));
   return handle;
@@ -377,4 +380,59 @@ export function cpuMeter(sources) {
       return out;
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// V8 CPU profiles of a child started with --inspect=127.0.0.1:0, over the inspector protocol
+
+/** The child's inspector WebSocket URL, from its "Debugger listening on ws://..." line. */
+export async function inspectorUrl(h, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const m = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]+)/.exec(h.head());
+    if (m) return m[1];
+    if (Date.now() > end) throw new Error(`${h.name}: no inspector URL in its output`);
+    await sleep(50);
+  }
+}
+
+/** Samples the child's main thread every `intervalUs` while `run()` runs; returns the profile. */
+export async function profileWhile(wsUrl, intervalUs, run) {
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(wsUrl);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  let next = 0;
+  const pending = new Map();
+  ws.on('message', (data) => {
+    const m = JSON.parse(data.toString('utf8'));
+    const p = m.id !== undefined ? pending.get(m.id) : undefined;
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.error) p.reject(new Error(`${p.method}: ${m.error.message}`));
+    else p.resolve(m.result);
+  });
+  const call = (method, params) =>
+    new Promise((resolve, reject) => {
+      const id = ++next;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`inspector ${method} timed out`));
+      }, 30_000);
+      pending.set(id, { method, resolve: (v) => (clearTimeout(timer), resolve(v)), reject: (e) => (clearTimeout(timer), reject(e)) });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  try {
+    await call('Profiler.enable');
+    await call('Profiler.setSamplingInterval', { interval: intervalUs });
+    await call('Profiler.start');
+    const result = await run();
+    const { profile } = await call('Profiler.stop');
+    await call('Profiler.disable').catch(() => undefined);
+    return { profile, result };
+  } finally {
+    ws.close();
+  }
 }

@@ -11,9 +11,11 @@
  *     B. first calls of new functions (new containers), interleaved with raw create+start of the
  *        runtime image through the Engine API;
  *     C. 0 -> 20 concurrent environments (20 calls of a 1 s handler) without stem cells.
- *   Phase 2, one process (`npm start`), stem cells on (2), under `node --cpu-prof`:
+ *   Phase 2, one process (`npm start`), stem cells on (2):
  *     1, 3. as in phase 1, in-process gateway;
  *     A. 50 closed-loop clients: floor, routed, direct (after scaling out to 50 environments);
+ *        then, outside every measurement, CPU profiles of the process (inspector protocol) while
+ *        the gateway serves 50 and 1 connections;
  *     B. first calls served by a stem cell;
  *     C. 0 -> 20 again, with stem cells.
  *
@@ -26,7 +28,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import pg from 'pg';
@@ -41,12 +43,14 @@ import {
   cpuMeter,
   f,
   freePort,
+  inspectorUrl,
   interleaved,
   log,
   metricSum,
   nowMs,
   num,
   pad,
+  profileWhile,
   r2,
   r3,
   runConcurrent,
@@ -80,19 +84,21 @@ import {
 
 /** Hard caps: every scenario stops at whichever comes first. */
 const MAX_REQUESTS = 2000;
-const SCENARIO_MS = Math.min(num('BENCH_SCENARIO_MS', 8_000), 20_000); // per target and scenario
+const SCENARIO_MS = Math.min(num('BENCH_SCENARIO_MS', 6_000), 20_000); // per target and scenario
 const SEQ_REQUESTS = Math.min(num('BENCH_REQUESTS', 2000), MAX_REQUESTS); // per latency scenario
 const CONC_REQUESTS = Math.min(num('BENCH_CONC_REQUESTS', 2000), MAX_REQUESTS); // per concurrency scenario
 const CONC_CLIENTS = 4;
 const C50_CLIENTS = 50;
 const C50_REQUESTS = Math.min(num('BENCH_C50_REQUESTS', 30_000), 100_000);
-const C50_MS = Math.min(num('BENCH_C50_MS', 8_000), 20_000);
+const C50_MS = Math.min(num('BENCH_C50_MS', 6_000), 20_000);
 const COLD_SAMPLES = Math.min(num('BENCH_COLD_SAMPLES', 8), 20);
 const STEM_SAMPLES = Math.min(num('BENCH_STEM_SAMPLES', 8), 20);
 const BURST_N = 20;
 const STEM_CELLS = 2;
 const NODE_MEMORY_MB = 16_384; // 128 environments of 128 MB: the budget never throttles the bench
 const CPU_PROFILE = process.env.BENCH_CPU_PROFILE !== '0';
+const PROFILE_MS = 3_000;
+const PROFILE_INTERVAL_US = 500;
 const ROUNDS = 4; // interleaving rounds per phase
 const WARMUP = 100;
 const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 420_000); // whole run, then clean up and fail
@@ -159,13 +165,7 @@ async function cleanup() {
   cleaning ??= (async () => {
     await Promise.allSettled([...targets.map((t) => t.close()), ...pools.map((p) => p.close())]);
     await Promise.allSettled([...children].map((h) => stopChild(h)));
-    try {
-      const left = await docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
-      if (left.length > 0) log(`removing ${left.length} container(s) labelled gantry.node=${nodeId}`);
-      await Promise.allSettled(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-    } catch (e) {
-      log(`container cleanup failed: ${e.message}`);
-    }
+    await sweepContainers();
     try {
       const admin = new pg.Client({ connectionString: withDatabase(DB_BASE, 'postgres'), connectionTimeoutMillis: 5_000 });
       await admin.connect();
@@ -179,8 +179,21 @@ async function cleanup() {
     }
     await cleanRedis().catch((e) => log(`redis cleanup failed: ${e.message}`));
     if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch((e) => log(`rm ${dataDir} failed: ${e.message}`));
+    // Interrupted mid-step, the main flow may have created a container (a probe) after the first sweep.
+    await sweepContainers();
   })();
   return cleaning;
+}
+
+/** Removes every container labelled with this run's node id (Gantry's, the floor, the probes). */
+async function sweepContainers() {
+  try {
+    const left = await docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
+    if (left.length > 0) log(`removing ${left.length} container(s) labelled gantry.node=${nodeId}`);
+    await Promise.allSettled(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+  } catch (e) {
+    log(`container cleanup failed: ${e.message}`);
+  }
 }
 
 /** Deletes any Redis key under this run's prefix (ioredis is a Gantry dependency). */
@@ -300,6 +313,7 @@ async function waitForRoute(t, h) {
 async function main() {
   const startedAt = new Date();
   const t0 = Date.now();
+  const loadStart = loadavg()[0];
   dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-bench-'));
   const docker0 = await docker.ping().then(() => true, () => false);
   if (!docker0) throw new Error('the Docker engine is not reachable');
@@ -407,7 +421,7 @@ async function main() {
   const invoke1 = directInvoker(cpUrl);
   const cold = [];
   const rawProbes = [];
-  const coldEnd = Date.now() + 60_000;
+  const coldEnd = Date.now() + 35_000;
   for (let i = 0; i < COLD_SAMPLES && Date.now() < coldEnd; i++) {
     const sample = () => firstCallSample({ admin, invoke: invoke1, name: `cold-${i}`, src: `// cold sample ${i} ${id}\n${HANDLER_SRC}`, zip: zipFor });
     const probe = () => probeCreateStart(docker, { nodeId, network: 'gantry-functions', dir: probeDir });
@@ -449,14 +463,13 @@ async function main() {
     GANTRY_GATEWAY_PORT: String(gwPort2),
     GANTRY_PUBLIC_URL: gwUrl2,
   });
-  const profDir = path.join(dataDir, 'cpu-profile');
-  await mkdir(profDir, { recursive: true });
   tStart = Date.now();
-  const one = spawnChild('one-process', [...(CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'dist/main.js'], env2);
+  // The inspector is only listened on (127.0.0.1, a free port) until the profiling windows.
+  const one = spawnChild('one-process', [...(CPU_PROFILE ? ['--inspect=127.0.0.1:0'] : []), 'dist/main.js'], env2);
   await waitReady(one, `${cpUrl2}/readyz`);
   await waitReady(one, `${gwUrl2}/readyz`);
   const startupOneMs = Date.now() - tStart;
-  log(`phase 2: one-process mode ready in ${startupOneMs} ms${CPU_PROFILE ? ' (under --cpu-prof)' : ''}`);
+  log(`phase 2: one-process mode ready in ${startupOneMs} ms`);
   const tDirect1p = target('direct_1p', cpUrl2, invokeOpts);
   const tRouted1p = target('routed_1p', gwUrl2, routedOpts);
   targets.push(tDirect1p, tRouted1p);
@@ -503,10 +516,24 @@ async function main() {
     }),
   );
 
+  let cpuProfile;
+  if (CPU_PROFILE) {
+    log(`phase 2: CPU profiles of the Gantry process (${PROFILE_MS} ms at ${C50_CLIENTS} connections, then at 1), not part of any figure above`);
+    const ws = await inspectorUrl(one);
+    const profiled = async (clients) => {
+      const acc = { samples: [], errors: 0, wallMs: 0 };
+      const { profile } = await profileWhile(ws, PROFILE_INTERVAL_US, () =>
+        clients === 1 ? runSequential(tRouted1p, 1e9, PROFILE_MS, acc) : runConcurrent(tRouted1p, clients, 1e9, PROFILE_MS, acc),
+      );
+      return { ...summarizeCpuProfile(profile), rpsWhileProfiled: r2(acc.samples.length / (acc.wallMs / 1000)) };
+    };
+    cpuProfile = { intervalUs: PROFILE_INTERVAL_US, c50Routed: await profiled(C50_CLIENTS), seqRouted: await profiled(1) };
+  }
+
   log(`phase 2: ${STEM_SAMPLES} first calls on stem cells`);
   const invoke2 = directInvoker(cpUrl2);
   const stem = [];
-  const stemEnd = Date.now() + 60_000;
+  const stemEnd = Date.now() + 25_000;
   for (let i = 0; i < STEM_SAMPLES && Date.now() < stemEnd; i++) {
     if (!(await waitForStemCells(cpUrl2, 1))) log('no stem cell became ready within 15 s; sampling anyway');
     stem.push(await firstCallSample({ admin: admin2, invoke: invoke2, name: `stem-${i}`, src: `// stem sample ${i} ${id}\n${HANDLER_SRC}`, zip: zipFor }));
@@ -521,15 +548,8 @@ async function main() {
   await stopChild(baseline.handle);
   await floor.stop();
 
-  const windowsOf = (s) => s.windows ?? [];
-  const cpuProfile = CPU_PROFILE
-    ? {
-        seqRouted: await summarizeCpuProfile(profDir, windowsOf(seq2.routed_1p)),
-        c50Routed: await summarizeCpuProfile(profDir, windowsOf(c50.routed_1p)),
-      }
-    : undefined;
-
   const json = report({
+    load: { start: r2(loadStart), end: r2(loadavg()[0]), cpus: (await import('node:os')).cpus().length },
     startedAt,
     totalMs: Date.now() - t0,
     seq1,
@@ -585,7 +605,21 @@ async function probeLedgerInsert() {
       await client.query('SELECT 1');
       sel.push(nowMs() - t);
     }
-    return { insert: stats(samples), select1: stats(sel) };
+    // The same INSERT without waiting for the WAL flush (what a ledger with synchronous_commit
+    // off would pay; not what Gantry does).
+    await client.query('SET synchronous_commit TO off');
+    const async_ = [];
+    for (let i = 0; i < 300 && Date.now() < end + 4_000; i++) {
+      const t = nowMs();
+      await client.query(
+        `INSERT INTO bench_probe (id, attempt, tenant_id, function_id, function_name, version_id, source, started_at, duration_us,
+           init_duration_us, billed_ms, memory_mb, cold_start, status, error_type)
+         VALUES (gen_random_uuid(), 1, 'default', gen_random_uuid(), 'warm', 1, 'direct', now(), 500, 0, 1, 128, 'none', 'succeeded', NULL)
+         ON CONFLICT (id, attempt) DO NOTHING`,
+      );
+      async_.push(nowMs() - t);
+    }
+    return { insert: stats(samples), select1: stats(sel), insertNoSyncCommit: stats(async_) };
   } finally {
     await client.end();
   }
@@ -630,7 +664,7 @@ function report(r) {
     row('(d) routed, one-process in-process', r.seq2.routed_1p, b2),
   ];
   L();
-  L(`Gantry bench ${r.startedAt.toISOString()}  node ${process.version}  ${(r.totalMs / 1000) | 0}s total`);
+  L(`Gantry bench ${r.startedAt.toISOString()}  node ${process.version}  ${(r.totalMs / 1000) | 0}s total  ${r.load.cpus} CPUs, load average ${r.load.start} at start, ${r.load.end} at end`);
   L();
   L('1. Warm latency, sequential, one keep-alive connection (ms; +ms and x vs the baseline of the same phase)');
   L(`${pad('', 42)}${pad('p50', 8)}${pad('p99', 8)}${pad('+p50', 8)}${pad('+p99', 8)}${pad('x p50', 8)}${pad('x p99', 8)}n/err`);
@@ -638,7 +672,7 @@ function report(r) {
   const gwHop = r.seq1.routed.p50 - r.seq1.direct.p50;
   const inProcHop = r.seq2.routed_1p.p50 - r.seq2.direct_1p.p50;
   L(`  gateway hop (c - b) p50: ${f(gwHop)} ms; in-process gateway (d - b') p50: ${f(inProcHop)} ms`);
-  L(`  Postgres probe: committed 1-row INSERT like the ledger p50 ${f(r.pgProbe.insert.p50)} / p99 ${f(r.pgProbe.insert.p99)} ms; SELECT 1 p50 ${f(r.pgProbe.select1.p50)} ms`);
+  L(`  Postgres probe: committed 1-row INSERT like the ledger p50 ${f(r.pgProbe.insert.p50)} / p99 ${f(r.pgProbe.insert.p99)} ms (with synchronous_commit off: p50 ${f(r.pgProbe.insertNoSyncCommit.p50)}); SELECT 1 p50 ${f(r.pgProbe.select1.p50)} ms`);
   L();
   L(`3. Concurrency: ${CONC_CLIENTS} closed-loop clients (req/s, ms; x vs the baseline of the same phase)`);
   L(`${pad('', 42)}${pad('req/s', 9)}${pad('p50', 8)}${pad('p99', 8)}${pad('x rps', 8)}${pad('x p99', 8)}n/err`);
@@ -725,6 +759,7 @@ function report(r) {
   L(`    ${f(p1.gatewayMeanMs - p1.inContainerMeanMs)} (a ledger-like committed INSERT alone: p50 ${f(ledger)}); client + loopback TCP ${f(routedMean - p1.gatewayMeanMs)}.`);
   L(`    The whole floor hop: ${f(r.seq2.floor.mean)} mean. Direct invoke (no gateway layer): ${f(r.seq2.direct_1p.mean)} mean, runtime round trip ${f(pd.inContainerMeanMs)}.`);
   L(`  1 connection, split processes [phase 1]: client ${f(r.seq1.routed.mean)}, gateway server ${f(ps.gatewayMeanMs)}, runtime round trip ${f(ps.inContainerMeanMs)}`);
+  L(`  50 connections, gateway: client ${f(r.c50.routed_1p.mean)}, gateway server ${f(p50r.gatewayMeanMs)}, runtime round trip ${f(p50r.inContainerMeanMs)}; floor ${f(r.c50.floor.mean)}`);
   const cpuLine = (label, p) => `    ${pad(label, 36)}${Object.entries(p.cpuUs).map(([k, v]) => `${k} ${f(v, 0)}`).join(', ')}  = ${f(Object.values(p.cpuUs).reduce((a, b) => a + b, 0), 0)} µs`;
   L('  CPU per request (µs, net of idle burn; /proc for processes, cgroups for containers):');
   L(cpuLine('floor, 1 conn', pf));
@@ -742,7 +777,7 @@ function report(r) {
       ['gateway at 1 connection', r.cpuProfile.seqRouted],
     ]) {
       if (!prof) continue;
-      L(`  CPU profile of the Gantry process, ${label} (${prof.busySamples} busy 1-ms samples, ${f(prof.busyPct, 0)}% busy):`);
+      L(`  CPU profile of the Gantry process, ${label} (${prof.busySamples} busy samples of ${r.cpuProfile.intervalUs} µs, ${f(prof.busyPct, 0)}% busy; ${f(prof.rpsWhileProfiled, 0)} req/s while profiled):`);
       L(`    self time: ${prof.categories.slice(0, 8).map((c) => `${c.name} ${f(c.pct, 1)}%`).join('; ')}`);
       L(`    by owner (nearest Gantry module or package on the stack): ${prof.owners.slice(0, 8).map((c) => `${c.name} ${f(c.pct, 1)}%`).join('; ')}`);
       if (label.includes('50')) L(`    top functions: ${prof.functions.slice(0, 8).map((c) => `${c.name} ${f(c.pct, 1)}%`).join('; ')}`);
@@ -773,6 +808,7 @@ function report(r) {
     date: r.startedAt.toISOString(),
     node: process.version,
     totalS: r2(r.totalMs / 1000),
+    loadAverage1m: r.load,
     config: {
       seqRequests: SEQ_REQUESTS,
       concRequests: CONC_REQUESTS,
@@ -829,6 +865,7 @@ function report(r) {
       idleBurnNsPerS: roundAll({ phase1: r.idle0, phase2: r.idle1, with50Environments: r.idle50 }),
       pgInsert: compact(r.pgProbe.insert),
       pgSelect1: compact(r.pgProbe.select1),
+      pgInsertNoSyncCommit: compact(r.pgProbe.insertNoSyncCommit),
       cpuProfile: r.cpuProfile,
     },
     latency: mapC({ baseline_p1: b1, floor_p1: r.seq1.floor, direct: r.seq1.direct, routed: r.seq1.routed, baseline_p2: b2, floor_p2: r.seq2.floor, direct_1p: r.seq2.direct_1p, routed_1p: r.seq2.routed_1p }),

@@ -8,13 +8,13 @@
  *   - first calls of new functions (new container or stem cell);
  *   - bursts of N concurrent calls of a function that sleeps 1 s (0 → N environments);
  *   - the scale-out of a closed loop of 50 clients;
- *   - a summary of a V8 CPU profile of the Gantry process, restricted to measurement windows;
+ *   - a summary of V8 CPU profiles of the Gantry process (self time, owners, top functions);
  *   - the issue's targets, PASS/MISS (informational: a miss never fails the run).
  *
  * Every container made here carries `gantry.node=<bench node id>` so run.mjs's cleanup removes
  * it on any exit path. Docker is driven through the Engine API (dockerode), never the CLI.
  */
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { f, log, metricSum, nowMs, pad, r2, r3, scrapeMetrics, sleep, stats } from './lib.mjs';
@@ -302,7 +302,7 @@ export async function scaleOut({ cpUrl, token, fn, n, timeoutMs = 90_000 }) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CPU profile of the Gantry process (node --cpu-prof), restricted to measurement windows
+// CPU profiles of the Gantry process (V8 sampling profiler, over the inspector protocol)
 
 function categoryOf(cf) {
   const u = cf.url ?? '';
@@ -338,15 +338,13 @@ function ownerOf(cf) {
 }
 
 /**
- * Over samples inside `windows` ([startUs, endUs] pairs, the same monotonic clock as
- * process.hrtime): self time by category and by function, and time by owner (the nearest Gantry
+ * Over the samples of a V8 CPU profile (optionally only those inside `windows`, [startUs, endUs]
+ * pairs on the profile's clock): self time by category and by function, and time by owner (the nearest Gantry
  * module or npm package on the stack; "no app frame" is node's own machinery, e.g. the HTTP
  * parser and deferred socket writes).
  */
-export async function summarizeCpuProfile(dir, windows) {
-  const files = (await readdir(dir).catch(() => [])).filter((n) => n.endsWith('.cpuprofile'));
-  if (files.length === 0) return undefined;
-  const prof = JSON.parse(await readFile(path.join(dir, files[0]), 'utf8'));
+export function summarizeCpuProfile(prof, windows = [[-Infinity, Infinity]]) {
+  if (!prof) return undefined;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

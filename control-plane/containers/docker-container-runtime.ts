@@ -146,6 +146,8 @@ function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
       CpuShares: spec.limits.cpuShares,
       PidsLimit: spec.limits.pids,
       ReadonlyRootfs: true,
+      // No /dev/shm (Docker's default is a writable 64 MB tmpfs): /tmp is the only writable place, as on Lambda.
+      IpcMode: 'none',
       Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${spec.limits.tmpfsMb}m,mode=1777` },
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],

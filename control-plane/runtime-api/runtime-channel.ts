@@ -97,7 +97,7 @@ export class RuntimeChannel {
   /** Answers the parked specialize poll: the runtime sets this environment, then loads its handler. */
   specialize(environment: Readonly<Record<string, string>>): boolean {
     const res = this.parkedSpecialize;
-    if (!res || res.writableEnded) return false;
+    if (!res || res.writableEnded || this.exited) return false;
     this.parkedSpecialize = undefined;
     sendJson(res, 200, { environment });
     return true;

@@ -55,6 +55,7 @@ export interface EnvironmentStarterOptions {
 
 export class EnvironmentStarter {
   private readonly startSlots: Semaphore;
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** Containers whose removal failed (engine away): retried until the engine takes it. */
   private readonly pendingRemovals = new Set<ContainerId>();
 
@@ -104,9 +105,24 @@ export class EnvironmentStarter {
     };
   }
 
+  /** Resolves once every start and removal begun so far has finished (close() waits on it). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    void p.then(() => this.inFlight.delete(p), () => this.inFlight.delete(p));
+    return p;
+  }
+
   /** Removes the container (if any), closes the channel and deletes the directories. Never throws;
    *  a container the engine could not remove now is kept for `retryRemovals`. */
-  async remove(env: Environment): Promise<unknown[]> {
+  remove(env: Environment): Promise<unknown[]> {
+    return this.track(this.removeNow(env));
+  }
+
+  private async removeNow(env: Environment): Promise<unknown[]> {
     const id = env.containerId;
     const results = await Promise.allSettled([
       env.channel.close(),
@@ -134,7 +150,11 @@ export class EnvironmentStarter {
     return this.pendingRemovals.size;
   }
 
-  private async start(env: Environment, makeSpec: (iso: Omit<IsolationOptions, 'codeDir'>) => Promise<ContainerSpec>): Promise<void> {
+  private start(env: Environment, makeSpec: (iso: Omit<IsolationOptions, 'codeDir'>) => Promise<ContainerSpec>): Promise<void> {
+    return this.track(this.startNow(env, makeSpec));
+  }
+
+  private async startNow(env: Environment, makeSpec: (iso: Omit<IsolationOptions, 'codeDir'>) => Promise<ContainerSpec>): Promise<void> {
     await mkdir(env.dirs.socketDir, { recursive: true, mode: 0o755 });
     await env.channel.listen();
     const spec = await makeSpec(this.isolationFor(env));

@@ -27,6 +27,14 @@ export class ProvisionedConcurrency {
     this.desired = desired;
   }
 
+  /** The function changed or was deleted: provision nothing for it until setDesired says so. */
+  forget(functionId: FunctionId): void {
+    if (!this.desired.has(functionId)) return;
+    const next = new Map(this.desired);
+    next.delete(functionId);
+    this.desired = next;
+  }
+
   /** Initialised provisioned environments of the function's current version. */
   ready(functionId: FunctionId): number {
     const want = this.desired.get(functionId);

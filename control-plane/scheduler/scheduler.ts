@@ -17,7 +17,7 @@ import { placeCode } from './code-placement.js';
 import { Environment, type EnvironmentId, type EnvironmentState } from './environment.js';
 import { EnvironmentStarter, stemCellKeyOf, stemCellKeyString, type StemCellKey } from './environment-starter.js';
 import { lambdaEnvironment } from './isolation.js';
-import { pickEvictions, pickExpired, pickIdle } from './placement.js';
+import { memoryInUseMb, pickEvictions, pickExpired, pickIdle } from './placement.js';
 import { ProvisionedConcurrency } from './provisioned-concurrency.js';
 import { StemCellPool } from './stem-cell-pool.js';
 
@@ -125,6 +125,7 @@ export class Scheduler {
 
   /** The function changed or was deleted: idle environments die now, busy ones after their call. */
   retire(functionId: FunctionId): void {
+    this.provisioned.forget(functionId);
     for (const env of this.envs.values()) {
       if (env.version?.functionId !== functionId) continue;
       env.retired = true;
@@ -160,6 +161,7 @@ export class Scheduler {
     this.closing ??= (async () => {
       clearInterval(this.timer);
       await Promise.all([...this.envs.values()].map((env) => this.destroy(env, 'shutdown')));
+      await this.starter.settled();
       const left = await this.starter.retryRemovals();
       if (left > 0) this.deps.logger.warn({ containers: left }, 'containers left for the orphan sweep at the next start');
     })();
@@ -187,6 +189,12 @@ export class Scheduler {
     const startedNs = process.hrtime.bigint();
     try {
       await placeCode(await this.deps.codeDirFor(version), env.dirs.taskDir);
+      if (env.isDead || this.closing) {
+        // Shut down while the code was being placed, which recreated the directory.
+        await this.destroy(env, 'shutdown');
+        await this.starter.remove(env);
+        throw unavailable('The control plane is shutting down.');
+      }
       if (!env.channel.specialize(lambdaEnvironment(version, this.starter.isolationFor(env)))) {
         void this.destroy(env, 'stem cell lost');
         return this.startFunction(version);
@@ -199,6 +207,7 @@ export class Scheduler {
   }
 
   private async startFunction(version: FunctionVersion): Promise<AcquireOutcome> {
+    if (this.closing) throw unavailable('The control plane is shutting down.');
     this.makeRoom(version.memoryMb);
     const env = this.register(this.starter.create(version.memoryMb, version.runtime, version, version.network));
     try {
@@ -314,7 +323,7 @@ export class Scheduler {
     try {
       for (const { key, count } of this.stemCells.targets(await this.deps.stemCellRuntimes())) {
         const have = [...this.envs.values()].filter((e) => e.isStemCell && !e.isDead && stemCellKeyString(e.stemKey()) === stemCellKeyString(key)).length;
-        for (let i = have; i < count && !this.closing; i++) await this.startStemCell(key);
+        for (let i = have; i < count && !this.closing; i++) if (!(await this.startStemCell(key))) return;
       }
     } catch (e) {
       this.refillBackoffUntilMs = this.nowMs() + 5_000;
@@ -324,14 +333,16 @@ export class Scheduler {
     }
   }
 
-  private async startStemCell(key: StemCellKey): Promise<void> {
-    this.makeRoom(key.memoryMb);
+  private async startStemCell(key: StemCellKey): Promise<boolean> {
+    // Cells use spare budget only: never evict a warm environment (or another cell) for one.
+    if (memoryInUseMb([...this.envs.values()].map((e) => e.view())) + key.memoryMb > this.opts.nodeMemoryMb) return false;
     const env = this.register(this.starter.create(key.memoryMb, key.runtime, undefined, key.network));
     try {
       await this.starter.startStemCell(env, key);
       if (!(await env.channel.awaitSpecializeRequest(this.opts.initTimeoutMs)) || env.isDead) throw new Error('stem cell did not become ready');
       env.lastUsedMs = this.nowMs();
       env.transition('idle');
+      return true;
     } catch (e) {
       await this.destroy(env, 'stem cell start failed');
       throw e;

@@ -25,7 +25,7 @@ export class StemCellPool {
 
   /** A cold start of `key` found no cell: keep one of that shape from now on (LRU-bounded). */
   noteDemand(key: StemCellKey): void {
-    if (!this.enabled || key.memoryMb === this.opts.defaultMemoryMb) return;
+    if (!this.enabled || (key.memoryMb === this.opts.defaultMemoryMb && key.network === 'default')) return;
     const id = stemCellKeyString(key);
     this.learned.delete(id);
     this.learned.set(id, key);

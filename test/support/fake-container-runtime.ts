@@ -79,7 +79,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   readonly startAttempts: ContainerSpec[] = [];
   /** Containers that started, in order. */
   readonly started: { readonly id: ContainerId; readonly spec: ContainerSpec }[] = [];
-  /** Every destroy() call, in order (a repeated id means a repeated call). */
+  /** Every destroy() call, in order, failed ones included (a repeated id means a repeated call). */
   readonly destroyed: ContainerId[] = [];
   /** Request ids the simulated runtimes answered. */
   readonly answered: string[] = [];
@@ -171,6 +171,8 @@ export class FakeContainerRuntime implements ContainerRuntime {
   async destroy(id: ContainerId): Promise<void> {
     this.destroyed.push(id);
     if (this.destroyGate) await this.destroyGate;
+    // Like Docker: nothing can be removed while the engine is away (the container keeps running).
+    if (!this.engineUp) throw new ContainerRuntimeError('engine-unavailable', 'fake engine is down');
     const c = this.containers.get(id);
     if (!c || c.removed) return;
     c.removed = true;

@@ -1,11 +1,11 @@
 import t from 'tap';
 import { FunctionCache } from '../../../../control-plane/functions/function-cache.js';
-import type { FunctionId, FunctionVersion, TenantId, VersionId } from '../../../../control-plane/functions/function-types.js';
+import type { FunctionId, FunctionRecord, TenantId, VersionId } from '../../../../control-plane/functions/function-types.js';
 
 const T1 = 'tenant-1' as TenantId;
 const T2 = 'tenant-2' as TenantId;
 
-function version(name: string, versionId: number): FunctionVersion {
+function version(name: string, versionId: number): FunctionRecord {
   return {
     tenantId: T1,
     functionId: `fn-${name}` as FunctionId,
@@ -19,13 +19,17 @@ function version(name: string, versionId: number): FunctionVersion {
     network: 'default',
     codeSha256: 'x',
     codeSize: 1,
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+    reservedConcurrency: null,
+    provisionedConcurrency: null,
   };
 }
 
 interface PendingLoad {
   readonly tenantId: TenantId;
   readonly name: string;
-  resolve(v: FunctionVersion | undefined): void;
+  resolve(v: FunctionRecord | undefined): void;
   reject(e: Error): void;
 }
 
@@ -33,7 +37,7 @@ interface PendingLoad {
 function manualLoader() {
   const calls: PendingLoad[] = [];
   const load = (tenantId: TenantId, name: string) =>
-    new Promise<FunctionVersion | undefined>((resolve, reject) => calls.push({ tenantId, name, resolve, reject }));
+    new Promise<FunctionRecord | undefined>((resolve, reject) => calls.push({ tenantId, name, resolve, reject }));
   return { calls, load };
 }
 

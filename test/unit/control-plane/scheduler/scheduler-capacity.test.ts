@@ -2,7 +2,7 @@ import t from 'tap';
 import { GantryError } from '../../../../common/errors.js';
 import type { FunctionId, FunctionVersion } from '../../../../control-plane/functions/function-types.js';
 import type { EnvironmentLease } from '../../../../control-plane/scheduler/scheduler.js';
-import { counts, echo, fn, harness, leaseOf, sleep, waitFor, type Harness } from './scheduler-harness.js';
+import { counts, echo, fn, harness, leaseOf, sleep, waitFor, type Harness } from '../../../support/scheduler-harness.js';
 
 function provision(h: Harness, ...wants: [FunctionVersion, number][]): void {
   h.scheduler.setProvisioned(new Map<FunctionId, { version: FunctionVersion; count: number }>(wants.map(([version, count]) => [version.functionId, { version, count }])));

@@ -2,7 +2,7 @@ import t from 'tap';
 import { GantryError } from '../../../../common/errors.js';
 import { ContainerRuntimeError, type ContainerId } from '../../../../control-plane/containers/container-runtime.js';
 import { FakeContainerRuntime, KILLED } from '../../../support/fake-container-runtime.js';
-import { counts, echo, fn, harness, leaseOf, waitFor } from './scheduler-harness.js';
+import { counts, echo, fn, harness, leaseOf, waitFor } from '../../../support/scheduler-harness.js';
 
 function firstId(containers: FakeContainerRuntime): ContainerId {
   const first = containers.started[0];
@@ -141,5 +141,35 @@ t.test('a container whose start was in flight at close() is destroyed, not leake
   release();
   await closing;
   t.not(await acquiring, 'lease', 'no lease is handed out after close');
+  await h.closeClean(t);
+});
+
+t.test('a removal that fails while the engine is away is retried by the background loop', async (t) => {
+  const h = await harness(t);
+  const lease = await leaseOf(h.scheduler, fn('a', 1));
+  const id = firstId(h.containers);
+  h.containers.engineUp = false;
+  lease.release('discard');
+  await waitFor('the removal to be tried', () => h.containers.destroyed.includes(id));
+  await waitFor('the directory to go anyway', async () => (await h.envDirs()).length === 0);
+  t.strictSame(h.containers.running, [id], 'the engine could not remove it');
+  t.strictSame(h.scheduler.stats(), counts({}), 'and it is no environment any more');
+  h.containers.engineUp = true;
+  await waitFor('a later pass to remove it', () => h.containers.running.length === 0);
+  t.ok(h.containers.destroyed.filter((d) => d === id).length >= 2, 'removed on a retry');
+  await h.closeClean(t);
+});
+
+t.test('close() retries removals that failed while the engine was away', async (t) => {
+  // keepWarmMs 60 s: the background loop runs once a second, so close() does the retry here.
+  const h = await harness(t, { keepWarmMs: 60_000 });
+  const lease = await leaseOf(h.scheduler, fn('a', 1));
+  const id = firstId(h.containers);
+  h.containers.engineUp = false;
+  lease.release('discard');
+  await waitFor('the removal to be tried', () => h.containers.destroyed.includes(id));
+  h.containers.engineUp = true;
+  await h.scheduler.close();
+  t.strictSame(h.containers.running, [], 'close() removed it');
   await h.closeClean(t);
 });

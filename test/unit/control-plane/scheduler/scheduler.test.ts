@@ -1,7 +1,7 @@
 import path from 'node:path';
 import t from 'tap';
 import type { EnvironmentLease } from '../../../../control-plane/scheduler/scheduler.js';
-import { counts, echo, fn, harness, leaseOf, NODE_ID, waitFor } from './scheduler-harness.js';
+import { counts, echo, fn, harness, leaseOf, NODE_ID, waitFor } from '../../../support/scheduler-harness.js';
 
 t.test('a cold start starts a container and reports coldStart container', async (t) => {
   const h = await harness(t);

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import type { Test } from 'tap';
-import type { FunctionId, FunctionVersion, TenantId, VersionId } from '../../../../control-plane/functions/function-types.js';
-import { Scheduler, type EnvironmentLease, type SchedulerDeps, type SchedulerOptions } from '../../../../control-plane/scheduler/scheduler.js';
-import { FakeContainerRuntime } from '../../../support/fake-container-runtime.js';
-import { ManualClock } from '../../../support/manual-clock.js';
+import type { FunctionId, FunctionVersion, TenantId, VersionId } from '../../control-plane/functions/function-types.js';
+import { Scheduler, type EnvironmentLease, type SchedulerDeps, type SchedulerOptions } from '../../control-plane/scheduler/scheduler.js';
+import { FakeContainerRuntime } from './fake-container-runtime.js';
+import { ManualClock } from './manual-clock.js';
 
 export const NODE_ID = 'node-test';
 
