@@ -155,7 +155,11 @@ const dbName = `gantry_bench_${id}`;
 const databaseUrl = withDatabase(DB_BASE, dbName);
 const redisPrefix = `bench:${id}:`;
 const token = `bench-admin-token-${randomBytes(16).toString('hex')}`;
-const docker = new Docker();
+// Every Engine API call has a deadline (a wedged engine must not hang the bench); cleanup has its own.
+const docker = new Docker({ timeout: 60_000 });
+const dockerCleanup = new Docker({ timeout: 20_000 });
+/** How long cleanup may take in all before the process exits anyway (leftovers are logged). */
+const CLEANUP_DEADLINE_MS = 90_000;
 let dataDir;
 let cleaning;
 const targets = [];
@@ -167,7 +171,7 @@ async function cleanup() {
     await Promise.allSettled([...children].map((h) => stopChild(h)));
     await sweepContainers();
     try {
-      const admin = new pg.Client({ connectionString: withDatabase(DB_BASE, 'postgres'), connectionTimeoutMillis: 5_000 });
+      const admin = new pg.Client({ connectionString: withDatabase(DB_BASE, 'postgres'), connectionTimeoutMillis: 5_000, query_timeout: 30_000 });
       await admin.connect();
       try {
         await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
@@ -188,11 +192,13 @@ async function cleanup() {
 /** Removes every container labelled with this run's node id (Gantry's, the floor, the probes). */
 async function sweepContainers() {
   try {
-    const left = await docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
+    const left = await dockerCleanup.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
     if (left.length > 0) log(`removing ${left.length} container(s) labelled gantry.node=${nodeId}`);
-    await Promise.allSettled(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+    const results = await Promise.allSettled(left.map((c) => dockerCleanup.getContainer(c.Id).remove({ force: true })));
+    const failed = results.filter((r) => r.status === 'rejected' && r.reason?.statusCode !== 404);
+    if (failed.length > 0) log(`could not remove ${failed.length} container(s) labelled gantry.node=${nodeId}: ${failed[0].reason?.message ?? failed[0].reason}`);
   } catch (e) {
-    log(`container cleanup failed: ${e.message}`);
+    log(`container cleanup failed (containers labelled gantry.node=${nodeId} may be left): ${e.message}`);
   }
 }
 
@@ -220,11 +226,16 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     if (interrupted) process.exit(130);
     interrupted = true;
     log(`${sig}: cleaning up`);
+    setTimeout(() => process.exit(130), CLEANUP_DEADLINE_MS).unref();
     cleanup().finally(() => process.exit(130));
   });
 }
 const watchdog = setTimeout(() => {
   log(`watchdog: run exceeded ${WATCHDOG_MS} ms; cleaning up`);
+  setTimeout(() => {
+    log(`cleanup did not finish within ${CLEANUP_DEADLINE_MS} ms; exiting (containers labelled gantry.node=${nodeId}, database ${dbName} may be left)`);
+    process.exit(1);
+  }, CLEANUP_DEADLINE_MS).unref();
   cleanup().finally(() => process.exit(1));
 }, WATCHDOG_MS);
 watchdog.unref();
@@ -317,6 +328,10 @@ async function main() {
   dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-bench-'));
   const docker0 = await docker.ping().then(() => true, () => false);
   if (!docker0) throw new Error('the Docker engine is not reachable');
+  // /_ping answers even when the daemon is wedged on an internal lock; /info does not.
+  await new Docker({ timeout: 15_000 }).info().catch((e) => {
+    throw new Error(`the Docker engine answers /_ping but not /info within 15 s (wedged?): ${e.message}`);
+  });
   await docker.getImage(IMAGE).inspect().catch(() => {
     throw new Error(`runtime image ${IMAGE} missing (npm run images)`);
   });
@@ -371,7 +386,10 @@ async function main() {
   const admin = adminClient(cpUrl, token);
   // A long timeout: the gateway's integration deadline is the function's timeout + 1 s, and a
   // cold start on a loaded engine can take longer than Lambda's default 3 s.
-  await admin('POST', '/v1/functions', { name: 'warm', runtime: 'nodejs20', handler: 'index.handler', timeoutMs: 30_000, code: { zipBase64: zipFor(HANDLER_SRC) } });
+  // Network "none": the warm path never uses the network, and 50 fewer endpoints on the bridge
+  // make the mass removal at shutdown gentler on the engine (Docker 20.10's libnetwork can
+  // deadlock when many endpoints leave a user-defined bridge at once: moby/moby#42545).
+  await admin('POST', '/v1/functions', { name: 'warm', runtime: 'nodejs20', handler: 'index.handler', timeoutMs: 30_000, network: 'none', code: { zipBase64: zipFor(HANDLER_SRC) } });
   await admin('POST', '/v1/apis', { name: 'bench' });
   await admin('POST', '/v1/apis/bench/routes', { routeKey: 'GET /ok', function: 'warm' });
 

@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { DeadlineExceededError, withDeadline } from '../../common/deadline.js';
+import { Semaphore } from '../../common/semaphore.js';
 import {
   ContainerRuntimeError,
   type ContainerExit,
@@ -22,8 +23,16 @@ export interface DockerRuntimeOptions {
   readonly callTimeoutMs: number;
 }
 
+/**
+ * Docker 20.10 can deadlock its network controller when many containers leave a bridge network
+ * at once (moby/moby#42545): removals are bounded like starts, whoever asks (shutdown, orphan
+ * sweep, eviction).
+ */
+const MAX_CONCURRENT_REMOVALS = 4;
+
 export class DockerContainerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
+  private readonly removeSlots = new Semaphore(MAX_CONCURRENT_REMOVALS);
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = new Docker(dockerConnection(opts.dockerHost));
@@ -78,7 +87,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async destroy(id: ContainerId): Promise<void> {
     try {
-      await this.call('remove container', () => this.docker.getContainer(id).remove({ force: true, v: true }));
+      await this.removeSlots.run(() => this.call('remove container', () => this.docker.getContainer(id).remove({ force: true, v: true })));
     } catch (e) {
       const kind = e instanceof ContainerRuntimeError ? e.kind : translate(e, 'remove').kind;
       // Already gone, or already being removed by an earlier call: both are success.

@@ -13,7 +13,7 @@ import { EnvironmentLog, type LogLineSink } from '../logs/environment-log.js';
 import { RuntimeChannel } from '../runtime-api/runtime-channel.js';
 import { Environment, type EnvironmentId } from './environment.js';
 import { buildContainerSpec, buildStemCellSpec, type InitializationType, type IsolationOptions } from './isolation.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../../common/semaphore.js';
 
 export interface StemCellKey {
   readonly runtime: string;

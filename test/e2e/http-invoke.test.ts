@@ -138,7 +138,8 @@ await t.test('the gateway answers 504 when the integration timeout passes first'
 });
 
 await t.test('deleting a function removes its containers and its routes stop answering', async (t) => {
-  await deployFunction(t, stack, 'doomed', nodeZip(`exports.handler = async () => 'x';`));
+  // A size without stem cells, so the container carries the function's label.
+  await deployFunction(t, stack, 'doomed', nodeZip(`exports.handler = async () => 'x';`), { memoryMb: 192 });
   await stack.admin('POST', '/v1/functions/doomed/invoke', {});
   t.ok((await stack.containers()).some((c) => c.Labels['gantry.function'] === 'doomed'));
   t.equal((await stack.admin('DELETE', '/v1/functions/doomed')).status, 204);

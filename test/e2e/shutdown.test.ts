@@ -87,9 +87,10 @@ await t.test('a restarted control plane removes the containers a killed one left
   t.equal((await admin('POST', '/v1/functions/slow/invoke', { ms: 1 })).status, 200);
   first.child.kill('SIGKILL');
   await first.exited;
-  t.equal((await containers()).length, 1, 'the killed process left its warm container');
+  const orphans = new Set((await containers()).map((c) => c.Id));
+  t.ok(orphans.size >= 1, 'the killed process left its containers (warm environment, stem cells)');
   const second = await startControlPlane();
-  t.ok(await eventually(async () => (await containers()).length === 0, 10_000), 'orphan removed at start');
+  t.ok(await eventually(async () => (await containers()).every((c) => !orphans.has(c.Id)), 10_000), 'every orphan removed at start');
   t.same(await (await admin('POST', '/v1/functions/slow/invoke', { ms: 2 })).json(), { slept: 2 }, 'and it serves again');
   second.child.kill('SIGTERM');
   t.equal(await second.exited, 0);

@@ -1,6 +1,7 @@
 // Migrations on a fresh database: the database is created when missing, every file applies once
 // under the advisory lock even when several processes start together, and a rerun is a no-op.
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import t from 'tap';
 import { createPool, dropDatabase, ensureDatabase } from '../../common/db.js';
 import { defaultMigrationsDir, migrate } from '../../control-plane/store/migrator.js';
@@ -24,11 +25,13 @@ await t.test('a missing database is created', async (t) => {
 await t.test('concurrent starts apply each migration exactly once', async (t) => {
   const pools = Array.from({ length: 3 }, () => createPool({ url, max: 2, statementTimeoutMs: 30_000, applicationName: 'test' }));
   t.teardown(() => Promise.all(pools.map((p) => p.end())));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  t.ok(files.length >= 1 && files[0] === '001_core.sql');
   const results = await Promise.all(pools.map((p) => migrate(p, dir)));
-  const applied = results.flatMap((r) => r.applied);
-  t.same(applied, ['001_core.sql'], 'applied once in total');
+  const applied = results.flatMap((r) => r.applied).sort();
+  t.same(applied, files, 'each file applied once in total');
   const rows = (await pools[0]!.query('SELECT name FROM schema_migrations ORDER BY name')).rows;
-  t.same(rows.map((r: { name: string }) => r.name), ['001_core.sql']);
+  t.same(rows.map((r: { name: string }) => r.name), files);
   const again = await migrate(pools[0]!, dir);
   t.same(again.applied, [], 'a rerun applies nothing');
 });
