@@ -1,10 +1,11 @@
 /**
- * Where API-key usage lives in Redis, and the quota calendar (api.md: UTC calendar days, ISO
+ * How API keys are hashed, where their usage lives in Redis, and the quota calendar (api.md: UTC calendar days, ISO
  * weeks from Monday, calendar months). Gateways write these counters; the control plane reads
  * them for `GET /v1/api-keys/{id}/usage`, so both must agree on names and periods: that is why
  * this sits in common/.
  * Pure: no I/O; the time is always the caller's.
  */
+import { createHash } from 'node:crypto';
 import type { RedisKeys } from './redis.js';
 
 export type QuotaPeriod = 'DAY' | 'WEEK' | 'MONTH';
@@ -12,6 +13,11 @@ export type QuotaPeriod = 'DAY' | 'WEEK' | 'MONTH';
 const DAY_MS = 86_400_000;
 /** Requests per key per day are kept this long, then Redis drops them. */
 export const USAGE_RETENTION_DAYS = 400;
+
+/** How an API key is stored and looked up: the sha256 (hex) of its value, never the value. */
+export function hashApiKey(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
 
 /** `YYYY-MM-DD` of the UTC day holding `epochMs`. */
 export function utcDate(epochMs: number): string {

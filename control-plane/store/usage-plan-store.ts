@@ -3,10 +3,10 @@
  * sha256 is stored; its value exists in the create response and nowhere else. Every mutation
  * bumps the config revision in its transaction, so gateways reload their key table.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Pool } from '../../common/db.js';
 import { GantryError } from '../../common/errors.js';
-import type { QuotaPeriod } from '../../common/usage-keys.js';
+import { hashApiKey, type QuotaPeriod } from '../../common/usage-keys.js';
 import type { TenantId } from '../functions/function-types.js';
 import { bumpConfigRevision, inTransaction, query } from './transaction.js';
 
@@ -55,10 +55,6 @@ interface KeyRow {
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 /** API Gateway generates 40-character keys; 40 alphanumerics carry ~238 bits. */
 const GENERATED_KEY_LENGTH = 40;
-
-export function hashApiKey(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
 
 /** Alphanumerics only (compat.md §7); rejection sampling keeps every character equally likely. */
 export function generateApiKeyValue(): string {
