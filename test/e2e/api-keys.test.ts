@@ -56,7 +56,7 @@ await t.test('sets up an API, usage plans and keys over the admin API', async (t
   }
   // A route created after the keys: once both gateways serve it, their snapshot holds the keys.
   t.equal((await stack.admin('POST', '/v1/apis/shop/routes', { function: 'echo', routeKey: 'GET /sentinel' })).status, 201);
-  for (const gw of gateways) t.ok(await eventually(async () => (await fetch(`${gw}/shop/sentinel`)).status === 200, 2_000), `${gw} is current`);
+  for (const gw of gateways) t.ok(await eventually(async () => (await fetch(`${gw}/shop/sentinel`)).status === 200, 10_000), `${gw} is current (the first call is a cold start)`);
 });
 
 t.test('a key value is shown once and stored only as its sha256', async (t) => {

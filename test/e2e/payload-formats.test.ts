@@ -49,7 +49,7 @@ await t.test('deploys both handlers unmodified and routes them, one route as pay
   t.equal(v1RouteBody.payloadFormatVersion, '1.0', 'a 1.0 route is accepted and reported as such');
   t.equal((await stack.admin('POST', '/v1/apis/legacy/routes', { routeKey: 'ANY /r/{proxy+}', function: 'rest', payloadFormatVersion: '1.0' })).status, 201);
   t.equal((await stack.admin('POST', '/v1/apis/legacy/routes', { routeKey: '$default', function: 'httpapi' })).status, 201);
-  t.ok(await eventually(async () => (await fetch(`${gw}/legacy/v1/ready`)).status === 201, 5_000), 'routes served');
+  t.ok(await eventually(async () => (await fetch(`${gw}/legacy/v1/ready`)).status === 201, 10_000), 'routes served (the first call is a cold start)');
 });
 
 t.test('a 1.0 route sends the REST proxy event, field by field', async (t) => {
