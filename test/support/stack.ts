@@ -38,6 +38,8 @@ export interface StackOptions {
   readonly env?: Record<string, string>;
   /** Start a second gateway against the same control plane, database and Redis prefix. */
   readonly secondGateway?: boolean;
+  /** Receives every log line (info and above) of both processes, parsed. */
+  readonly onLog?: (line: Record<string, unknown>) => void;
 }
 
 export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stack> {
@@ -60,7 +62,10 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
     ...opts.env,
   };
-  const logger = createLogger({ level: process.env.GANTRY_TEST_LOG_LEVEL ?? 'silent', name: nodeId });
+  const onLog = opts.onLog;
+  const logger = onLog
+    ? createLogger({ level: 'info', name: nodeId, destination: { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) } })
+    : createLogger({ level: process.env.GANTRY_TEST_LOG_LEVEL ?? 'silent', name: nodeId });
   const controlPlane = createControlPlane(loadControlPlaneConfig(env), logger, { announce: () => undefined });
   const cpPort = await controlPlane.start();
   const controlPlaneUrl = `http://127.0.0.1:${cpPort}`;
