@@ -118,7 +118,7 @@ t.test('a client that sends headers too slowly is cut off at the headers timeout
   clearInterval(drip);
   socket.destroy();
   t.not(answer, 'still open', 'the gateway closed the connection');
-  t.match(answer, /^(HTTP\/1\.1 408|)/, 'with 408 or nothing');
+  t.ok(answer === '' || answer.startsWith('HTTP/1.1 408 '), `with 408 or nothing: ${answer.slice(0, 40)}`);
   t.ok(Date.now() - started < 8_000, `closed after ${Date.now() - started} ms`);
 });
 
