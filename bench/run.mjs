@@ -25,6 +25,7 @@ import { crc32 } from 'node:zlib';
 import Docker from 'dockerode';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { authReport, setupAuthScenarios } from './auth-scenarios.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -39,6 +40,7 @@ const SEQ_REQUESTS = Math.min(num('BENCH_REQUESTS', 2000), MAX_REQUESTS); // per
 const CONC_REQUESTS = Math.min(num('BENCH_CONC_REQUESTS', 2000), MAX_REQUESTS); // per concurrency scenario
 const CONC_CLIENTS = 4;
 const COLD_SAMPLES = Math.min(num('BENCH_COLD_SAMPLES', 5), 20);
+const AUTH_REQUESTS = Math.min(num('BENCH_AUTH_REQUESTS', 1000), MAX_REQUESTS); // per guard scenario
 const ROUNDS = 4; // interleaving rounds per phase
 const WARMUP = 100;
 const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 300_000); // whole run, then clean up and fail
@@ -507,6 +509,20 @@ async function main() {
   const conc1 = summarize(await interleaved([tBase, tDirect, tRouted], CONC_REQUESTS, (t, n, b, a) => runConcurrent(t, CONC_CLIENTS, n, b, a)));
   const envCount1 = (await docker.listContainers({ filters: { label: [`gantry.node=${nodeId}`, 'gantry.function=warm'] } }).catch(() => [])).length;
 
+  log('phase 1: gateway overhead per guard (no auth, API key + usage plan, JWT, cached Lambda authorizer)');
+  const auth = await setupAuthScenarios({ admin, gwUrl, makeTarget: target, zipFor, host: HOST });
+  targets.push(...auth.targets);
+  for (const t of auth.targets) {
+    const deadline = Date.now() + 20_000; // the new routes reach the gateway within a second; the authorizer cold-starts once
+    while (!(await t.once().then(() => true, () => false))) {
+      if (Date.now() > deadline) throw new Error(`${t.name} never answered 200:\n${gw.output()}`);
+      await sleep(100);
+    }
+  }
+  for (const t of auth.targets) await warmup(t);
+  const seqAuth = summarize(await interleaved(auth.targets, AUTH_REQUESTS, runSequential));
+  await auth.close();
+
   log(`phase 1: ${COLD_SAMPLES} cold starts`);
   const cold = [];
   const coldEnd = Date.now() + 60_000;
@@ -577,7 +593,7 @@ async function main() {
   await stopChild(one);
   await stopChild(baseline.handle);
 
-  report({ startedAt, totalMs: Date.now() - t0, seq1, seq2, conc1, conc2, cold, firstCold, dockerProbe, inContainerMeanMs, inContainerMeanMs2, pgProbe, envCount1, startupSplitMs, startupOneMs, shutdownMs });
+  report({ startedAt, totalMs: Date.now() - t0, seq1, seq2, conc1, conc2, seqAuth, cold, firstCold, dockerProbe, inContainerMeanMs, inContainerMeanMs2, pgProbe, envCount1, startupSplitMs, startupOneMs, shutdownMs });
 }
 
 /** create → start returned, then until `node -e 0` exits; the container is labelled for cleanup. */
@@ -701,6 +717,8 @@ function report(r) {
   lines.push(`  warm containers of the function after the concurrent phase: ${r.envCount1}`);
   lines.push(`  startup to ready: split ${r.startupSplitMs} ms, one-process ${r.startupOneMs} ms; SIGTERM to exit (gateway + control plane): ${r.shutdownMs} ms`);
   lines.push('');
+  const guards = authReport(r.seqAuth, f, r3);
+  lines.push(...guards.lines, '');
   process.stdout.write(lines.join('\n') + '\n');
 
   const compact = (s) => ({ n: s.n, errors: s.errors, p50: r3(s.p50), p90: r3(s.p90), p99: r3(s.p99), mean: r3(s.mean), max: r3(s.max), ...(s.rps ? { rps: r2(s.rps) } : {}) });
@@ -736,6 +754,7 @@ function report(r) {
       direct_1p: { xRps: r2(r.conc2.direct_1p.rps / r.conc2.baseline.rps), xP99: r2(r.conc2.direct_1p.p99 / r.conc2.baseline.p99) },
       routed_1p: { xRps: r2(r.conc2.routed_1p.rps / r.conc2.baseline.rps), xP99: r2(r.conc2.routed_1p.p99 / r.conc2.baseline.p99) },
     },
+    guards: guards.json,
     warmContainers: r.envCount1,
     startupMs: { split: r.startupSplitMs, oneProcess: r.startupOneMs },
     shutdownMs: r.shutdownMs,
