@@ -27,10 +27,8 @@ export function allowedOrigin(cors: CorsConfig, origin: string | undefined): str
 
 /** Headers of the gateway's own `204` answer to a preflight; none when the origin is not allowed. */
 export function preflightHeaders(cors: CorsConfig, origin: string | undefined): HeaderList {
-  const allowOrigin = allowedOrigin(cors, origin);
-  if (allowOrigin === undefined) return [];
-  const headers: HeaderList = [['access-control-allow-origin', allowOrigin]];
-  if (cors.allowCredentials === true) headers.push(['access-control-allow-credentials', 'true']);
+  const headers = originHeaders(cors, origin);
+  if (headers.length === 0) return headers;
   if (cors.allowMethods && cors.allowMethods.length > 0) headers.push(['access-control-allow-methods', cors.allowMethods.join(',')]);
   if (cors.allowHeaders && cors.allowHeaders.length > 0) headers.push(['access-control-allow-headers', cors.allowHeaders.join(',')]);
   if (cors.maxAge !== undefined) headers.push(['access-control-max-age', String(cors.maxAge)]);
@@ -39,11 +37,18 @@ export function preflightHeaders(cors: CorsConfig, origin: string | undefined): 
 
 /** Headers added to an actual (non-preflight) response for `origin`. */
 export function responseCorsHeaders(cors: CorsConfig, origin: string | undefined): HeaderList {
+  const headers = originHeaders(cors, origin);
+  if (headers.length === 0) return headers;
+  if (cors.exposeHeaders && cors.exposeHeaders.length > 0) headers.push(['access-control-expose-headers', cors.exposeHeaders.join(',')]);
+  return headers;
+}
+
+/** Allow-origin (and allow-credentials) for an allowed origin; nothing for any other. */
+function originHeaders(cors: CorsConfig, origin: string | undefined): HeaderList {
   const allowOrigin = allowedOrigin(cors, origin);
   if (allowOrigin === undefined) return [];
   const headers: HeaderList = [['access-control-allow-origin', allowOrigin]];
   if (cors.allowCredentials === true) headers.push(['access-control-allow-credentials', 'true']);
-  if (cors.exposeHeaders && cors.exposeHeaders.length > 0) headers.push(['access-control-expose-headers', cors.exposeHeaders.join(',')]);
   return headers;
 }
 

@@ -33,12 +33,14 @@ export interface JwksServer {
 }
 
 export async function startJwksServer(keys: TestKey[]): Promise<JwksServer> {
-  const state = { keys, padBytes: 0, delayMs: 0, jwksFetches: 0 };
+  // The handler reads the returned object, so tests change what it serves by assigning fields.
+  let self: JwksServer | undefined;
   const server = http.createServer((req, res) => {
+    const state = self as JwksServer;
     const answer = () => {
       if (req.url === '/.well-known/openid-configuration') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ issuer: self.issuer, jwks_uri: self.jwksUri }));
+        res.end(JSON.stringify({ issuer: state.issuer, jwks_uri: state.jwksUri }));
       } else if (req.url === '/jwks.json') {
         state.jwksFetches += 1;
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -52,33 +54,13 @@ export async function startJwksServer(keys: TestKey[]): Promise<JwksServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const self: JwksServer = {
+  self = {
     issuer: origin,
     jwksUri: `${origin}/jwks.json`,
-    get keys() {
-      return state.keys;
-    },
-    set keys(k) {
-      state.keys = k;
-    },
-    get padBytes() {
-      return state.padBytes;
-    },
-    set padBytes(n) {
-      state.padBytes = n;
-    },
-    get delayMs() {
-      return state.delayMs;
-    },
-    set delayMs(n) {
-      state.delayMs = n;
-    },
-    get jwksFetches() {
-      return state.jwksFetches;
-    },
-    set jwksFetches(n) {
-      state.jwksFetches = n;
-    },
+    keys,
+    padBytes: 0,
+    delayMs: 0,
+    jwksFetches: 0,
     sign: (key, claims, opts = {}) =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: opts.alg ?? (key.publicJwk['alg'] as string), kid: key.kid, typ: 'JWT' })
