@@ -5,6 +5,10 @@ import { makeKey, startJwksServer } from '../support/jwks-server.js';
 import { deployFunction, eventually, startStack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
 
+// A function timeout of 30 s makes the integration timeout 29 s, so a cold start on a loaded
+// machine is never cut off as a 504 in the middle of a test.
+const SLOW_MACHINE = { timeoutMs: 30_000 };
+
 const ECHO = `exports.handler = async (event) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });`;
 const SIMPLE_AUTHORIZER = `
 let calls = 0;
@@ -36,9 +40,9 @@ async function expectMessage(t: Test, res: Response, status: number, message: st
 }
 
 await t.test('sets up routes with JWT and function authorizers', async (t) => {
-  await deployFunction(t, stack, 'echo', nodeZip(ECHO));
-  await deployFunction(t, stack, 'simple', nodeZip(SIMPLE_AUTHORIZER));
-  await deployFunction(t, stack, 'policy', nodeZip(POLICY_AUTHORIZER));
+  await deployFunction(t, stack, 'echo', nodeZip(ECHO), SLOW_MACHINE);
+  await deployFunction(t, stack, 'simple', nodeZip(SIMPLE_AUTHORIZER), SLOW_MACHINE);
+  await deployFunction(t, stack, 'policy', nodeZip(POLICY_AUTHORIZER), SLOW_MACHINE);
   t.equal((await stack.admin('POST', '/v1/apis', { name: 'secure' })).status, 201);
   const simple = { type: 'function', function: 'simple', enableSimpleResponses: true };
   const routes: Record<string, unknown>[] = [

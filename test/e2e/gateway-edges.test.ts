@@ -6,6 +6,10 @@ import { rawRequest } from '../support/http-client.js';
 import { deployFunction, eventually, startStack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
 
+// A function timeout of 30 s makes the integration timeout 29 s, so a cold start on a loaded
+// machine is never cut off as a 504 in the middle of a test.
+const SLOW_MACHINE = { timeoutMs: 30_000 };
+
 // Counts its calls, and sets CORS headers of its own that the API's configuration must replace.
 const COUNTER = `let calls = 0;
 exports.handler = async (event) => ({ statusCode: 200, headers: { 'access-control-allow-origin': '*', 'x-total': '3', 'content-type': 'application/json' },
@@ -19,7 +23,7 @@ const ORIGIN = { origin: 'https://app.test' };
 const calls = async () => ((await (await fetch(`${gw}/web/items`)).json()) as { calls: number }).calls;
 
 await t.test('sets up a CORS API with a custom domain and a plain API', async (t) => {
-  await deployFunction(t, stack, 'counter', nodeZip(COUNTER));
+  await deployFunction(t, stack, 'counter', nodeZip(COUNTER), SLOW_MACHINE);
   t.equal((await stack.admin('POST', '/v1/apis', { name: 'web', cors: CORS, hosts: ['api.example.test'] })).status, 201);
   t.equal((await stack.admin('POST', '/v1/apis', { name: 'plain' })).status, 201);
   for (const api of ['web', 'plain']) t.equal((await stack.admin('POST', `/v1/apis/${api}/routes`, { routeKey: 'GET /items', function: 'counter' })).status, 201);

@@ -6,6 +6,10 @@ import { rawRequest } from '../support/http-client.js';
 import { deployFunction, eventually, startStack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
 
+// A function timeout of 30 s makes the integration timeout 29 s, so a cold start on a loaded
+// machine is never cut off as a 504 in the middle of a test.
+const SLOW_MACHINE = { timeoutMs: 30_000 };
+
 /** Written for a REST API Lambda proxy integration, as found in the wild. */
 const REST_HANDLER = `
 exports.handler = async (event) => {
@@ -40,8 +44,8 @@ const gw = stack.gatewayUrl;
 let v1RouteBody: { id: string; payloadFormatVersion: string } = { id: '', payloadFormatVersion: '' };
 
 await t.test('deploys both handlers unmodified and routes them, one route as payload 1.0', async (t) => {
-  await deployFunction(t, stack, 'rest', nodeZip(REST_HANDLER));
-  await deployFunction(t, stack, 'httpapi', nodeZip(HTTP_API_HANDLER));
+  await deployFunction(t, stack, 'rest', nodeZip(REST_HANDLER), SLOW_MACHINE);
+  await deployFunction(t, stack, 'httpapi', nodeZip(HTTP_API_HANDLER), SLOW_MACHINE);
   t.equal((await stack.admin('POST', '/v1/apis', { name: 'legacy' })).status, 201);
   const v1Route = await stack.admin('POST', '/v1/apis/legacy/routes', { routeKey: 'ANY /v1/{proxy+}', function: 'rest', payloadFormatVersion: '1.0' });
   t.equal(v1Route.status, 201);
