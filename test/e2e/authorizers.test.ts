@@ -30,7 +30,8 @@ exports.handler = async (e) => {
 const k1 = await makeKey('k1');
 const idp = await startJwksServer([k1]);
 t.teardown(() => idp.close());
-const stack = await startStack(t);
+// A cold authorizer on a loaded machine must not hit API Gateway's 10 s authorizer limit mid-test.
+const stack = await startStack(t, { env: { GANTRY_AUTHORIZER_TIMEOUT_MS: '30000' } });
 const gw = `${stack.gatewayUrl}/secure`;
 const jwt = { type: 'jwt', issuer: idp.issuer, audience: ['api://secure'], jwksUri: idp.jwksUri };
 
