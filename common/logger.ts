@@ -3,7 +3,7 @@
  * `logger.child({ component })`. Secrets are redacted by path so that a careless `log.info({ req })`
  * can never print a token.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -19,12 +19,14 @@ const REDACT_PATHS = [
   '*.environment',
 ];
 
-export function createLogger(opts: { level: string; name: string }): Logger {
-  return pino({
+/** `destination` defaults to stdout; tests pass a stream to read the lines back. */
+export function createLogger(opts: { level: string; name: string; destination?: DestinationStream }): Logger {
+  const options: LoggerOptions = {
     name: opts.name,
     level: opts.level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }

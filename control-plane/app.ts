@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import { createPool, ensureDatabase, type Pool } from '../common/db.js';
+import { GantryError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { createRedis, RedisKeys, type Redis } from '../common/redis.js';
 import { TokenAuth } from './admin/auth.js';
@@ -22,6 +23,7 @@ import { DockerContainerRuntime } from './containers/docker-container-runtime.js
 import { FunctionCache } from './functions/function-cache.js';
 import { FunctionService } from './functions/function-service.js';
 import { apisRouter } from './http/apis-router.js';
+import { usagePlansRouter } from './http/usage-plans-router.js';
 import { errorHandler, notFoundHandler } from './http/express-helpers.js';
 import { functionsRouter } from './http/functions-router.js';
 import { createInvokeHandler } from './http/invoke-handler.js';
@@ -37,6 +39,8 @@ import { containersDirOf } from './scheduler/environment-starter.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { ApiStore } from './store/api-store.js';
 import { FunctionStore } from './store/function-store.js';
+import { UsagePlanStore } from './store/usage-plan-store.js';
+import { UsageKeys } from '../common/usage-keys.js';
 import { defaultMigrationsDir, migrate } from './store/migrator.js';
 
 export interface ControlPlaneOverrides {
@@ -131,6 +135,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     app.use(functionsRouter({ service: functionService, store: functionStore, catalog, provisionedReady: (id) => scheduler.provisionedReady(id) }));
     app.use(logsRouter({ store: functionStore, logs: logStore }));
     app.use(apisRouter({ apis: apiStore, functions: functionStore, publicUrl: config.GANTRY_PUBLIC_URL, publishChange }));
+    app.use(usagePlansRouter({ plans: new UsagePlanStore(pool), apis: apiStore, counters: { read: (names) => readCounters(redis, names) }, usageKeys: new UsageKeys(keys), publishChange }));
     app.use(notFoundHandler());
     app.use(errorHandler(logger.child({ component: 'admin-api' })));
     const invoke = createInvokeHandler({ auth: auth as TokenAuth, invoker, logger: logger.child({ component: 'invoke-api' }) });
@@ -231,6 +236,14 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   }
 
   return { start, close, invoker, internalToken: () => internalToken };
+}
+
+async function readCounters(redis: Redis, names: readonly string[]): Promise<number[]> {
+  if (names.length === 0) return [];
+  const values = await redis.mget(...names).catch((e: unknown) => {
+    throw new GantryError('ServiceUnavailable', 'Usage counters are unavailable; try again shortly.', { component: 'store', cause: e });
+  });
+  return values.map((v) => Number(v ?? 0));
 }
 
 async function loadArchive(store: FunctionStore, sha256: string): Promise<Buffer> {

@@ -15,6 +15,12 @@ import { createRedis, RedisKeys } from '../common/redis.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayMetrics } from './http/gateway-metrics.js';
 import { createRoutedHandler } from './http/routed-handler.js';
+import { RouteGuard } from './http/route-guard.js';
+import { JwtAuthorizer } from './auth/jwt-authorizer.js';
+import { JwtKeys } from './auth/jwt-keys.js';
+import { LambdaAuthorizer } from './auth/lambda-authorizer.js';
+import { RedisUsageLimiter } from './throttle/usage-limiter.js';
+import { UsageKeys } from '../common/usage-keys.js';
 import { RouteSync } from './routing/route-sync.js';
 import { RemoteUpstream } from './upstream/remote-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
@@ -32,10 +38,15 @@ export interface Gateway {
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 /** How long a gateway started before its control plane waits for the internal token. */
 const TOKEN_WAIT_MS = 60_000;
+/** API Gateway's JWKS fetch timeout (compat.md §8.1). */
+const JWKS_FETCH_TIMEOUT_MS = 1_500;
+const MAX_HEADER_BYTES = 10_240;
 
 export function createGateway(config: GatewayConfig, logger: Logger, overrides: GatewayOverrides = {}): Gateway {
   const pool = createPool({ url: config.DATABASE_URL, max: 3, statementTimeoutMs: config.GANTRY_DB_STATEMENT_TIMEOUT_MS, applicationName: 'gantry-gateway' });
   const subscriber = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
+  // Commands (usage counters) need a client of their own: a subscribed client can run none.
+  const redis = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
   const keys = new RedisKeys(config.GANTRY_REDIS_PREFIX);
   const metrics = new GatewayMetrics();
   const routes = new RouteSync({ pool, subscriber, channel: keys.configChannel, logger: logger.child({ component: 'routes' }) }, config.GANTRY_ROUTE_RESYNC_INTERVAL_MS);
@@ -46,7 +57,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
   const readiness = async () => ({
     routes: routes.isLoaded,
     postgres: await probe(() => pool.query('SELECT 1')),
-    redis: await probe(() => subscriber.ping()),
+    redis: await probe(() => redis.ping()),
   });
 
   async function start(): Promise<number> {
@@ -55,23 +66,35 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
       internalToken: config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken()),
       connections: config.GANTRY_UPSTREAM_CONNECTIONS,
     });
-    await subscriber.connect();
+    await Promise.all([subscriber.connect(), redis.connect()]);
     await routes.start();
+    const guard = new RouteGuard(
+      {
+        jwt: new JwtAuthorizer(new JwtKeys({ fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS, refreshCooldownMs: config.GANTRY_JWKS_COOLDOWN_MS, cacheMaxAgeMs: config.GANTRY_JWKS_CACHE_MS })),
+        lambda: new LambdaAuthorizer(upstream, { timeoutMs: config.GANTRY_AUTHORIZER_TIMEOUT_MS, maxCacheEntries: config.GANTRY_AUTHORIZER_CACHE_ENTRIES }),
+        limiter: new RedisUsageLimiter(redis, keys.key('unused')),
+        usageKeys: new UsageKeys(keys),
+      },
+      config.GANTRY_REGION,
+    );
     const ops = express();
     ops.disable('x-powered-by');
     ops.use(opsRouter(readiness, metrics.registry));
     const routed = createRoutedHandler(
-      { routes, upstream, metrics, logger: logger.child({ component: 'access' }) },
+      { routes, upstream, guard, metrics, logger: logger.child({ component: 'access' }) },
       { integrationTimeoutMs: config.GANTRY_INTEGRATION_TIMEOUT_MS, maxBodyBytes: config.GANTRY_GATEWAY_MAX_BODY_BYTES },
     );
-    const srv = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    // API Gateway's quota: request line plus headers 10240 bytes (compat.md §3.2); Node answers 431.
+    // Timeouts are checked every second, not Node's default 30 s, so a slow client is cut off
+    // close to its deadline.
+    const srv = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 }, (req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0] as string;
       if (OPS_PATHS.has(path)) ops(req, res);
       else routed(req, res);
     });
     // Headers must arrive promptly; a whole request (body included) may take the integration
     // timeout plus upload time, never unbounded.
-    srv.headersTimeout = 10_000;
+    srv.headersTimeout = config.GANTRY_GATEWAY_HEADERS_TIMEOUT_MS;
     srv.requestTimeout = config.GANTRY_INTEGRATION_TIMEOUT_MS + 30_000;
     srv.keepAliveTimeout = 5_000;
     server = srv;
@@ -106,7 +129,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
       }
       const steps: [string, () => Promise<unknown>][] = [
         ['upstream', () => upstream?.close() ?? Promise.resolve()],
-        ['redis', () => subscriber.quit()],
+        ['redis', () => Promise.all([subscriber.quit(), redis.quit()])],
         ['postgres', () => pool.end()],
       ];
       for (const [name, step] of steps) {

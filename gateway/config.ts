@@ -15,6 +15,18 @@ const schema = z.object({
   GANTRY_GATEWAY_MAX_BODY_BYTES: intFrom(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
   // Keep-alive connections to one control plane; more than concurrent invocations buys nothing.
   GANTRY_UPSTREAM_CONNECTIONS: intFrom(128, 1, 4096),
+  // Region in the route ARNs a Lambda authorizer sees (same meaning as on the control plane).
+  GANTRY_REGION: z.string().regex(/^[a-z0-9-]+$/).default('us-east-1'),
+  // Slow clients: headers must be complete within this (slowloris protection).
+  GANTRY_GATEWAY_HEADERS_TIMEOUT_MS: intFrom(10_000, 100, 120_000),
+  // API Gateway gives a Lambda authorizer 10 s.
+  GANTRY_AUTHORIZER_TIMEOUT_MS: intFrom(10_000, 50, 30_000),
+  // Bound on cached Lambda authorizer answers per gateway (memory).
+  GANTRY_AUTHORIZER_CACHE_ENTRIES: intFrom(10_000, 1, 1_000_000),
+  // A JWKS is refetched for an unknown kid at most this often (jose's default, 30 s), and
+  // refetched anyway after GANTRY_JWKS_CACHE_MS.
+  GANTRY_JWKS_COOLDOWN_MS: intFrom(30_000, 0, 3_600_000),
+  GANTRY_JWKS_CACHE_MS: intFrom(600_000, 1_000, 86_400_000),
 });
 
 export type GatewayConfig = Readonly<z.output<typeof schema>>;

@@ -61,7 +61,9 @@ const cors = z.object({
   exposeHeaders: z.array(z.string()).optional(),
   maxAge: z.number().int().min(0).max(86400).optional(),
   allowCredentials: z.boolean().optional(),
-});
+})
+  // Browsers refuse credentials with a wildcard origin; API Gateway refuses the configuration.
+  .refine((c) => !(c.allowCredentials === true && c.allowOrigins?.includes('*') === true), 'allowCredentials cannot be combined with allowOrigins "*"');
 const hostName = z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'must be a host name');
 
 const apiOptions = {
@@ -80,16 +82,6 @@ export const createApiSchema = z.object({
 });
 
 export const patchApiSchema = z.object(apiOptions);
-
-export const createRouteSchema = z.object({
-  routeKey: z.string().min(1).max(512),
-  function: z.string().regex(FUNCTION_NAME, 'must be a function name'),
-  payloadFormatVersion: z.enum(['1.0', '2.0']).default('2.0'),
-  apiKeyRequired: z.boolean().optional(),
-  authorizer: z.record(z.string(), z.unknown()).optional(),
-  throttle: z.object({ rateLimit: z.number().min(0), burstLimit: z.number().int().min(0) }).optional(),
-  routeResponseSelectionExpression: z.literal('$default').optional(),
-});
 
 /** Parses `body` or throws one ValidationError naming every problem. */
 export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown): z.output<S> {

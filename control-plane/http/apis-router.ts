@@ -5,7 +5,8 @@ import { httpRouteKeyProblem, websocketRouteKeyProblem } from '../../common/rout
 import { DEFAULT_TENANT } from '../functions/function-types.js';
 import type { ApiRecord, ApiStore, RouteRecord } from '../store/api-store.js';
 import type { FunctionStore } from '../store/function-store.js';
-import { createApiSchema, createRouteSchema, parseBody, patchApiSchema } from '../admin/validation.js';
+import { createRouteSchema } from '../admin/gateway-options-schemas.js';
+import { createApiSchema, parseBody, patchApiSchema } from '../admin/validation.js';
 import { jsonBody, param } from './express-helpers.js';
 
 export interface ApisRouterDeps {
@@ -58,12 +59,10 @@ export function apisRouter(deps: ApisRouterDeps): Router {
     const body = parseBody(createRouteSchema, req.body);
     const problem = api.protocol === 'http' ? httpRouteKeyProblem(body.routeKey) : websocketRouteKeyProblem(body.routeKey);
     if (problem !== undefined) throw new GantryError('ValidationError', `Invalid routeKey: ${problem}.`, { component: 'admin-api' });
-    if (body.payloadFormatVersion === '1.0') {
-      // Refused rather than silently served as 2.0: the 1.0 event shape is not built yet.
-      throw new GantryError('ValidationError', 'payloadFormatVersion "1.0" is not supported yet; use "2.0".', { component: 'admin-api' });
-    }
-    if ((await deps.functions.get(tenant, body.function)) === undefined) {
-      throw new GantryError('ValidationError', `Function "${body.function}" does not exist.`, { component: 'admin-api' });
+    for (const name of [body.function, ...(body.authorizer?.type === 'function' ? [body.authorizer.function] : [])]) {
+      if ((await deps.functions.get(tenant, name)) === undefined) {
+        throw new GantryError('ValidationError', `Function "${name}" does not exist.`, { component: 'admin-api' });
+      }
     }
     const { routeKey, function: functionName, payloadFormatVersion, ...options } = body;
     const route = await deps.apis.createRoute(tenant, api.id, { routeKey, functionName, payloadFormatVersion, options: definedOnly(options) });

@@ -35,6 +35,8 @@ export interface HttpV2EventInput {
   readonly pathParameters: Record<string, string> | undefined;
   /** Defaults to `$default`. */
   readonly stage?: string;
+  /** `requestContext.authorizer` (`{jwt: …}` or `{lambda: …}`); absent without an authorizer. */
+  readonly authorizer?: Readonly<Record<string, unknown>>;
 }
 
 export interface HttpV2RequestContext {
@@ -54,6 +56,7 @@ export interface HttpV2RequestContext {
   readonly stage: string;
   readonly time: string;
   readonly timeEpoch: number;
+  readonly authorizer?: Readonly<Record<string, unknown>>;
 }
 
 export interface HttpV2Event {
@@ -111,11 +114,12 @@ function buildRequestContext(input: HttpV2EventInput, userAgent: string): HttpV2
     stage: input.stage ?? '$default',
     time: formatClfTime(input.timeEpochMs),
     timeEpoch: input.timeEpochMs,
+    ...(input.authorizer ? { authorizer: input.authorizer } : {}),
   };
 }
 
 /** The first DNS label; a `:port` on the Host is not part of it. */
-function domainPrefixOf(domainName: string): string {
+export function domainPrefixOf(domainName: string): string {
   const host = domainName.replace(/:\d*$/, '');
   return host.split('.')[0] ?? host;
 }
@@ -147,7 +151,7 @@ function collectHeaders(rawHeaders: readonly string[]): { headers: Record<string
  * rule: text-like content types, or no content type at all, as UTF-8. A body that is not valid
  * UTF-8 is always base64, even under a text type, because decoding it would corrupt the bytes.
  */
-function encodeBody(
+export function encodeBody(
   body: Buffer | undefined,
   contentType: string | undefined,
 ): { text: string; isBase64Encoded: boolean } | undefined {

@@ -1,13 +1,16 @@
 /**
- * API Gateway's own answers for routed traffic (compat.md §3.2, api.md): `{"message": …}` bodies,
- * never Gantry's admin error envelope.
+ * API Gateway's own answers for routed traffic (compat.md §3.2, §7, §8; api.md): `{"message": …}`
+ * bodies, never Gantry's admin error envelope.
  */
 import type http from 'node:http';
 
 export const GATEWAY_MESSAGES = {
+  unauthorized: [401, 'Unauthorized'],
+  forbidden: [403, 'Forbidden'],
   notFound: [404, 'Not Found'],
   tooLarge: [413, 'Request Entity Too Large'],
   throttled: [429, 'Too Many Requests'],
+  limitExceeded: [429, 'Limit Exceeded'],
   internal: [500, 'Internal Server Error'],
   unavailable: [503, 'Service Unavailable'],
   timedOut: [504, 'Endpoint request timed out'],
@@ -15,14 +18,12 @@ export const GATEWAY_MESSAGES = {
 
 export type GatewayMessage = keyof typeof GATEWAY_MESSAGES;
 
-export function sendGatewayMessage(res: http.ServerResponse, which: GatewayMessage, requestId: string): number {
+export function sendGatewayMessage(res: http.ServerResponse, which: GatewayMessage, requestId: string, extraHeaders: readonly [string, string][] = []): number {
   const [status, message] = GATEWAY_MESSAGES[which];
   const body = JSON.stringify({ message });
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'apigw-requestid': requestId,
-  });
+  const headers: string[] = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'apigw-requestid', requestId];
+  for (const [name, value] of extraHeaders) headers.push(name, value);
+  res.writeHead(status, headers);
   res.end(body);
   return status;
 }

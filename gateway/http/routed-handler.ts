@@ -1,22 +1,28 @@
 /**
- * The routed path, without Express: find the API (custom Host, else the `/{api}` prefix), match
- * the route in the compiled table, build the payload 2.0 event, invoke through the upstream and
- * map the result by API Gateway's rules. One access-log line per request.
+ * The routed path, without Express: find the API (custom Host, else the `/{api}` prefix), answer a
+ * CORS preflight itself, match the route in the compiled table, let the route guard decide
+ * (authorizer, API key, throttles, quota), build the route's payload (2.0 or 1.0), invoke through
+ * the upstream and map the result by API Gateway's rules for that version, with the API's CORS
+ * headers. One access-log line per request (route, status, latency, invocation id, key id).
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from '../../common/logger.js';
-import { buildHttpV2Event } from '../events/http-v2-event.js';
+import { mapHttpV1Result } from '../responses/http-v1-response.js';
 import { mapHttpV2Result, type MappedResponse } from '../responses/http-v2-response.js';
-import type { ApiDefinition } from '../routing/route-snapshot.js';
-import type { RouteSync } from '../routing/route-sync.js';
+import type { ApiDefinition, RouteDefinition } from '../routing/route-snapshot.js';
+import type { LiveRoutes, RouteSync } from '../routing/route-sync.js';
 import { UpstreamError, type Upstream } from '../upstream/upstream.js';
+import { applyCors, isPreflight, preflightHeaders, responseCorsHeaders } from './cors.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { sendGatewayMessage, type GatewayMessage } from './gateway-responses.js';
+import { RouteGuard } from './route-guard.js';
+import { RoutedRequest, type Admitted } from './routed-request.js';
 
 export interface RoutedHandlerDeps {
-  readonly routes: RouteSync;
+  readonly routes: Pick<RouteSync, 'current'>;
   readonly upstream: Upstream;
+  readonly guard: RouteGuard;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
 }
@@ -26,17 +32,32 @@ export interface RoutedHandlerOptions {
   readonly maxBodyBytes: number;
 }
 
+/** The access-log line's fields, filled in as the request moves along. */
+interface AccessLog {
+  requestId: string;
+  method: string | undefined;
+  path: string | undefined;
+  route: string | undefined;
+  invocationId: string | undefined;
+  apiKeyId: string | undefined;
+  reason: string | undefined;
+}
+
 class BodyTooLarge extends Error {}
+
+const OPEN: Admitted = { authorizer: undefined, apiKey: undefined };
 
 export function createRoutedHandler(deps: RoutedHandlerDeps, opts: RoutedHandlerOptions) {
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const startedNs = process.hrtime.bigint();
     const requestId = newRequestId();
-    const log = { requestId, method: req.method, path: req.url, route: undefined as string | undefined, invocationId: undefined as string | undefined };
-    handle(req, res, requestId, log)
+    const log: AccessLog = { requestId, method: req.method, path: req.url, route: undefined, invocationId: undefined, apiKeyId: undefined, reason: undefined };
+    let cors: [string, string][] = [];
+    handle(req, res, log, (headers) => (cors = headers))
       .catch((e: unknown) => {
         if (!(e instanceof BodyTooLarge)) deps.logger.error({ err: e as Error, requestId }, 'routed request failed');
-        return res.headersSent ? res.statusCode : send(res, e instanceof BodyTooLarge ? 'tooLarge' : 'internal', requestId);
+        if (res.headersSent) return res.statusCode;
+        return sendGatewayMessage(res, e instanceof BodyTooLarge ? 'tooLarge' : 'internal', requestId, cors);
       })
       .then((status) => {
         const latencyMs = Number(process.hrtime.bigint() - startedNs) / 1e6;
@@ -46,52 +67,85 @@ export function createRoutedHandler(deps: RoutedHandlerDeps, opts: RoutedHandler
       }, () => undefined);
   };
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, log: { route: string | undefined; invocationId: string | undefined }): Promise<number> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, log: AccessLog, setCors: (h: [string, string][]) => void): Promise<number> {
+    const { requestId } = log;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const fullPath = q < 0 ? url : url.slice(0, q);
-    const rawQueryString = q < 0 ? '' : url.slice(q + 1);
+    const method = req.method ?? 'GET';
     const live = deps.routes.current();
     const target = findApi(live.table, req.headers.host ?? '', fullPath);
-    if (!target || target.api.protocol !== 'http') return send(res, 'notFound', requestId);
-    const match = live.table.match(target.api, req.method ?? 'GET', target.path);
-    if (!match) return send(res, 'notFound', requestId);
-    log.route = match.route.routeKey;
-    const body = await readBody(req, opts.maxBodyBytes);
-    const event = buildHttpV2Event({
-      routeKey: match.route.routeKey,
-      method: req.method ?? 'GET',
+    if (!target || target.api.protocol !== 'http') return sendGatewayMessage(res, 'notFound', requestId);
+    const { api } = target;
+    const origin = req.headers.origin;
+    if (api.cors) {
+      if (isPreflight(method, origin, headerValue(req.headers['access-control-request-method']))) {
+        log.route = 'CORS preflight';
+        return writeEmpty(res, 204, [...preflightHeaders(api.cors, origin), ['apigw-requestid', requestId]]);
+      }
+      setCors(responseCorsHeaders(api.cors, origin));
+    }
+    const reject = (which: GatewayMessage, extra: [string, string][] = []) =>
+      sendGatewayMessage(res, which, requestId, [...extra, ...(api.cors ? responseCorsHeaders(api.cors, origin) : [])]);
+    if (Number(req.headers['content-length'] ?? 0) > opts.maxBodyBytes) return reject('tooLarge');
+    const match = live.table.match(api, method, target.path);
+    if (!match) return reject('notFound');
+    const { route } = match;
+    log.route = route.routeKey;
+    const request = new RoutedRequest({
+      routeKey: route.routeKey,
+      method,
       rawPath: target.path,
-      rawQueryString,
+      rawQueryString: q < 0 ? '' : url.slice(q + 1),
       rawHeaders: req.rawHeaders,
-      body,
       sourceIp: clientIp(req),
       httpVersion: req.httpVersion,
-      apiId: target.api.id,
+      apiId: api.id,
       domainName: req.headers.host ?? '',
       requestId,
       timeEpochMs: Date.now(),
       pathParameters: match.pathParameters,
+      resource: route.routeKey === '$default' ? '$default' : route.routeKey.slice(route.routeKey.indexOf(' ') + 1),
+      resourceId: route.id,
+      requestPath: fullPath,
+      deploymentId: String(live.table.revision),
     });
-    const fnTimeout = live.functionTimeoutsMs.get(match.route.functionName);
+    let admitted = OPEN;
+    if (!RouteGuard.isOpen(route)) {
+      const apiKeyValue = headerValue(req.headers['x-api-key']);
+      const outcome = await deps.guard.check({ api, route, method, path: target.path, apiKeyValue, apiKeys: live.apiKeys, identity: request.identity, v2Event: request.v2Event, v1Event: request.v1Event });
+      if (outcome.kind === 'reject') {
+        log.apiKeyId = outcome.apiKeyId;
+        log.reason = outcome.reason;
+        return reject(outcome.message, outcome.headers);
+      }
+      admitted = outcome;
+      log.apiKeyId = outcome.apiKey?.id;
+    }
+    const body = await readBody(req, opts.maxBodyBytes);
+    const event = request.targetEvent(route.payloadFormatVersion, body, admitted);
+    const mapped = await invoke(route, api, live, Buffer.from(JSON.stringify(event)), log);
+    if (typeof mapped === 'string') return reject(mapped);
+    return write(res, api.cors ? { ...mapped, headers: applyCors(mapped.headers, api.cors, origin) } : mapped, requestId);
+  }
+
+  async function invoke(route: RouteDefinition, api: ApiDefinition, live: LiveRoutes, payload: Buffer, log: AccessLog): Promise<MappedResponse | GatewayMessage> {
+    const fnTimeout = live.functionTimeoutsMs.get(route.functionName);
     const timeoutMs = Math.min(opts.integrationTimeoutMs, fnTimeout === undefined ? Infinity : fnTimeout + 1_000);
     try {
-      const result = await deps.upstream.invoke(match.route.functionName, Buffer.from(JSON.stringify(event)), timeoutMs);
+      const result = await deps.upstream.invoke(route.functionName, payload, timeoutMs);
       log.invocationId = result.invocationId;
-      return write(res, mapHttpV2Result({ payload: result.payload, functionError: result.functionError }), requestId);
+      const map = route.payloadFormatVersion === '1.0' ? mapHttpV1Result : mapHttpV2Result;
+      return map({ payload: result.payload, functionError: result.functionError });
     } catch (e) {
       if (!(e instanceof UpstreamError)) throw e;
-      if (e.kind === 'failed') deps.logger.warn({ err: e, requestId }, 'integration failed');
-      return send(res, upstreamMessage(e), requestId);
+      if (e.kind === 'failed') deps.logger.warn({ err: e, requestId: log.requestId, api: api.name }, 'integration failed');
+      return upstreamMessage(e);
     }
   }
 }
 
-function findApi(
-  table: ReturnType<RouteSync['current']>['table'],
-  host: string,
-  fullPath: string,
-): { api: ApiDefinition; path: string } | undefined {
+function findApi(table: LiveRoutes['table'], host: string, fullPath: string): { api: ApiDefinition; path: string } | undefined {
   const byHost = host === '' ? undefined : table.findApiByHost(host);
   if (byHost) return { api: byHost, path: fullPath };
   const slash = fullPath.indexOf('/', 1);
@@ -124,12 +178,13 @@ function write(res: http.ServerResponse, mapped: MappedResponse, requestId: stri
   return mapped.statusCode;
 }
 
-function send(res: http.ServerResponse, which: GatewayMessage, requestId: string): number {
-  return sendGatewayMessage(res, which, requestId);
+function writeEmpty(res: http.ServerResponse, status: number, headers: [string, string][]): number {
+  res.writeHead(status, headers.flat());
+  res.end();
+  return status;
 }
 
 async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -138,6 +193,10 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
     chunks.push(chunk as Buffer);
   }
   return size === 0 ? undefined : Buffer.concat(chunks);
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 function clientIp(req: http.IncomingMessage): string {

@@ -23,9 +23,9 @@ export interface MappedResponse {
   readonly body: Buffer;
 }
 
-type JsonObject = { readonly [key: string]: unknown };
+export type JsonObject = { readonly [key: string]: unknown };
 
-const JSON_CONTENT_TYPE: [string, string] = ['content-type', 'application/json'];
+export const JSON_CONTENT_TYPE: [string, string] = ['content-type', 'application/json'];
 // RFC 9110 token characters: what Node accepts as a header name.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // What Node accepts as a header value: no control characters besides tab, nothing above 0xFF.
@@ -75,7 +75,7 @@ function statusCodeOf(raw: unknown): number | undefined {
  * does (compat.md §3.2, unconfirmed) with the 1.0 merge rules (§4.2): multi-value lines first,
  * then `headers`, and a name/value pair present in both (name case-insensitive) is sent once.
  */
-function headerLines(multiValueHeaders: unknown, headers: unknown): [string, string][] | undefined {
+export function headerLines(multiValueHeaders: unknown, headers: unknown): [string, string][] | undefined {
   const lines: [string, string][] = [];
   if (multiValueHeaders !== undefined && multiValueHeaders !== null) {
     if (!isJsonObject(multiValueHeaders)) return undefined;
@@ -104,7 +104,7 @@ function headerLines(multiValueHeaders: unknown, headers: unknown): [string, str
  * Anything else, including a list (unconfirmed for 2.0; `multiValueHeaders` exists for that),
  * or a value Node would refuse to send, makes the response malformed.
  */
-function headerLine(name: string, raw: unknown): [string, string] | undefined {
+export function headerLine(name: string, raw: unknown): [string, string] | undefined {
   if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') return undefined;
   const value = String(raw);
   return HEADER_NAME.test(name) && HEADER_VALUE.test(value) ? [name, value] : undefined;
@@ -129,7 +129,7 @@ function bodyOf(body: unknown, isBase64Encoded: boolean): Buffer {
   return Buffer.from(JSON.stringify(body), 'utf8');
 }
 
-function isJsonObject(value: unknown): value is JsonObject {
+export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

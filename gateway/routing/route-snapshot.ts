@@ -16,12 +16,65 @@ export interface CorsConfig {
   readonly allowCredentials?: boolean;
 }
 
+/** A token bucket: `burstLimit` tokens, refilled at `rateLimit` per second (compat.md §7). */
+export interface ThrottleConfig {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface QuotaConfig {
+  readonly limit: number;
+  readonly period: 'DAY' | 'WEEK' | 'MONTH';
+}
+
+/** api.md route option `authorizer` of type `jwt` (compat.md §8.1), defaults filled in. */
+export interface JwtAuthorizerConfig {
+  readonly type: 'jwt';
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  readonly jwksUri?: string;
+  readonly publicKeys?: readonly string[];
+  readonly scopes?: readonly string[];
+  readonly identitySource: readonly string[];
+}
+
+/** api.md route option `authorizer` of type `function` (compat.md §8.2), defaults filled in. */
+export interface FunctionAuthorizerConfig {
+  readonly type: 'function';
+  readonly function: string;
+  readonly payloadFormatVersion: PayloadFormatVersion;
+  readonly enableSimpleResponses: boolean;
+  readonly identitySource: readonly string[];
+  readonly resultTtlSeconds: number;
+}
+
+/** A stored authorizer the gateway cannot read: requests fail closed with a 500. */
+export interface InvalidAuthorizerConfig {
+  readonly type: 'invalid';
+}
+
+export type AuthorizerConfig = JwtAuthorizerConfig | FunctionAuthorizerConfig | InvalidAuthorizerConfig;
+
 export interface RouteDefinition {
   readonly id: string;
   /** `GET /items/{id}`, `ANY /{proxy+}`, `$default`; for websocket APIs `$connect` etc. */
   readonly routeKey: string;
   readonly functionName: string;
   readonly payloadFormatVersion: PayloadFormatVersion;
+  readonly apiKeyRequired?: boolean;
+  readonly authorizer?: AuthorizerConfig;
+  /** The route's own bucket, shared by all its clients. */
+  readonly throttle?: ThrottleConfig;
+}
+
+/** An API key as the gateway knows it: looked up by the sha256 of the value a client sends. */
+export interface ApiKeyDefinition {
+  readonly id: string;
+  readonly usagePlanId: string;
+  /** Names of the APIs the key's plan covers. */
+  readonly apis: ReadonlySet<string>;
+  readonly throttle: ThrottleConfig | undefined;
+  readonly quota: QuotaConfig | undefined;
 }
 
 export interface ApiDefinition {

@@ -7,12 +7,14 @@
 import type { Pool } from '../../common/db.js';
 import type { Logger } from '../../common/logger.js';
 import type { Redis } from '../../common/redis.js';
+import type { ApiKeyDefinition } from './route-snapshot.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { loadSnapshot, readRevision } from './snapshot-loader.js';
 
 export interface LiveRoutes {
   readonly table: RouteTable;
   readonly functionTimeoutsMs: ReadonlyMap<string, number>;
+  readonly apiKeys: ReadonlyMap<string, ApiKeyDefinition>;
 }
 
 export interface RouteSyncDeps {
@@ -77,7 +79,7 @@ export class RouteSync {
       const loaded = await loadSnapshot(this.deps.pool);
       const table = compileRouteTable(loaded.snapshot);
       if (table.problems.length > 0) this.deps.logger.warn({ problems: table.problems }, 'routes left out of the table');
-      this.live = { table, functionTimeoutsMs: loaded.functionTimeoutsMs };
+      this.live = { table, functionTimeoutsMs: loaded.functionTimeoutsMs, apiKeys: loaded.apiKeys };
       this.deps.logger.debug({ revision: table.revision }, 'route table replaced');
     } catch (e) {
       // Keep serving the last good table; the periodic check retries.

@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import type { Test } from 'tap';
 import { dropDatabase } from '../../common/db.js';
 import { createLogger } from '../../common/logger.js';
+import { createRedis } from '../../common/redis.js';
 import { createControlPlane } from '../../control-plane/app.js';
 import { loadControlPlaneConfig } from '../../control-plane/config.js';
 import { createGateway } from '../../gateway/app.js';
@@ -21,6 +22,8 @@ import { requireServices, TEST_DATABASE_BASE, TEST_REDIS_URL } from './services.
 export interface Stack {
   readonly controlPlaneUrl: string;
   readonly gatewayUrl: string;
+  /** A second gateway on the same control plane, database and Redis prefix (`secondGateway`). */
+  readonly secondGatewayUrl: string | undefined;
   readonly token: string;
   readonly nodeId: string;
   readonly databaseUrl: string;
@@ -33,6 +36,10 @@ export interface Stack {
 
 export interface StackOptions {
   readonly env?: Record<string, string>;
+  /** Start a second gateway against the same control plane, database and Redis prefix. */
+  readonly secondGateway?: boolean;
+  /** Receives every log line (info and above) of both processes, parsed. */
+  readonly onLog?: (line: Record<string, unknown>) => void;
 }
 
 export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stack> {
@@ -55,18 +62,24 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
     ...opts.env,
   };
-  const logger = createLogger({ level: process.env.GANTRY_TEST_LOG_LEVEL ?? 'silent', name: nodeId });
+  const onLog = opts.onLog;
+  const logger = onLog
+    ? createLogger({ level: 'info', name: nodeId, destination: { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) } })
+    : createLogger({ level: process.env.GANTRY_TEST_LOG_LEVEL ?? 'silent', name: nodeId });
   const controlPlane = createControlPlane(loadControlPlaneConfig(env), logger, { announce: () => undefined });
   const cpPort = await controlPlane.start();
   const controlPlaneUrl = `http://127.0.0.1:${cpPort}`;
-  const gateway = createGateway(loadGatewayConfig({ ...env, GANTRY_CONTROL_PLANE_URL: controlPlaneUrl }), logger);
-  const gwPort = await gateway.start();
+  const gateways = [createGateway(loadGatewayConfig({ ...env, GANTRY_CONTROL_PLANE_URL: controlPlaneUrl }), logger)];
+  if (opts.secondGateway === true) gateways.push(createGateway(loadGatewayConfig({ ...env, GANTRY_CONTROL_PLANE_URL: controlPlaneUrl }), logger));
+  const gwPorts: number[] = [];
+  for (const gateway of gateways) gwPorts.push(await gateway.start());
   const docker = new Docker();
   const containers = () => docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
 
   t.teardown(async () => {
-    await gateway.close();
+    await Promise.all(gateways.map((g) => g.close()));
     await controlPlane.close();
+    await deleteRedisKeys(env.GANTRY_REDIS_PREFIX);
     const left = await containers();
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
     await dropDatabase(databaseUrl).catch(() => undefined);
@@ -76,7 +89,8 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
 
   return {
     controlPlaneUrl,
-    gatewayUrl: `http://127.0.0.1:${gwPort}`,
+    gatewayUrl: `http://127.0.0.1:${gwPorts[0] ?? 0}`,
+    secondGatewayUrl: gwPorts[1] === undefined ? undefined : `http://127.0.0.1:${gwPorts[1]}`,
     token,
     nodeId,
     databaseUrl,
@@ -89,6 +103,22 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
       }),
     containers,
   };
+}
+
+/** Usage counters outlive a test by days: remove every key under the test's prefix. */
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = createRedis(TEST_REDIS_URL, { commandTimeoutMs: 2_000 });
+  try {
+    let cursor = '0';
+    let rounds = 0;
+    do {
+      const [next, names] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (names.length > 0) await redis.del(...names);
+      cursor = next;
+    } while (cursor !== '0' && ++rounds < 10_000);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export function withDatabase(base: string, name: string): string {

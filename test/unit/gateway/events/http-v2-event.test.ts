@@ -256,3 +256,10 @@ t.test('copies the route key and time into requestContext', async (t) => {
   t.equal(event.requestContext.timeEpoch, 1700000000123);
   t.equal(event.requestContext.time, '14/Nov/2023:22:13:20 +0000');
 });
+
+t.test('puts the authorizer last in requestContext, and leaves it out without one', async (t) => {
+  const withJwt = eventWith({ authorizer: { jwt: { claims: { sub: 'u-1' }, scopes: ['pets/read'] } } });
+  t.strictSame(Object.keys(withJwt.requestContext).at(-1), 'authorizer');
+  t.strictSame(withJwt.requestContext.authorizer, { jwt: { claims: { sub: 'u-1' }, scopes: ['pets/read'] } });
+  t.notOk('authorizer' in eventWith({}).requestContext);
+});
