@@ -49,6 +49,8 @@ export interface RuntimeFixture {
   /** AWS_EXECUTION_ENV the function must see; undefined: must not be set (provided). */
   readonly executionEnv: string | undefined;
   readonly binary: 'raw' | 'json';
+  /** The version GET /v1/runtimes must report for the runtime (its image's label). */
+  readonly version: RegExp;
 }
 
 const MEMORY_MB = 256;
@@ -101,6 +103,16 @@ export async function runtimeContract(t: Test, fixture: RuntimeFixture): Promise
     t.equal(r.status, 200, `${what}: status`);
     t.equal(r.headers.get('x-gantry-function-error'), null, `${what}: no function error (${r.raw.toString('utf8', 0, 300)})`);
   };
+
+  await t.test('GET /v1/runtimes lists the runtime with the version its image reports', async (t) => {
+    const res = await stack.admin('GET', '/v1/runtimes');
+    t.equal(res.status, 200);
+    const { runtimes } = (await res.json()) as { runtimes: { id: string; image: string; version: string }[] };
+    const entry = runtimes.find((r) => r.id === fixture.runtime);
+    t.ok(entry, `${fixture.runtime} is listed: ${JSON.stringify(runtimes)}`);
+    t.equal(entry?.image, `gantry/${fixture.runtime}:latest`);
+    t.match(entry?.version, fixture.version);
+  });
 
   await t.test('event in, result out: the event reaches the handler and its result comes back unchanged', async (t) => {
     const name = await fn(t, 'echo');

@@ -27,4 +27,5 @@ await runtimeContract(t, {
   initErrorType: 'RangeError',
   executionEnv: 'AWS_Lambda_nodejs20.x',
   binary: 'json',
+  version: /^v20\.\d+\.\d+$/,
 });

@@ -40,4 +40,5 @@ await runtimeContract(t, {
   initErrorType: 'InvalidFunctionException',
   executionEnv: undefined,
   binary: 'raw',
+  version: /^debian-12\.\d+$/,
 });

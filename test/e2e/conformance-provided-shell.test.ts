@@ -28,4 +28,5 @@ await runtimeContract(t, {
   initErrorType: 'InvalidFunctionException',
   executionEnv: undefined,
   binary: 'raw',
+  version: /^debian-12\.\d+$/,
 });

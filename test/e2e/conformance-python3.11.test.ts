@@ -27,4 +27,5 @@ await runtimeContract(t, {
   initErrorType: 'Runtime.ImportModuleError',
   executionEnv: 'AWS_Lambda_python3.11',
   binary: 'raw',
+  version: /^3\.11\.\d+$/,
 });
