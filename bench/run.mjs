@@ -7,7 +7,8 @@
  *      invoke on the control plane, routed through a separate gateway process, and routed
  *      through the one-process mode (`node dist/main.js`);
  *   2. cold start: first invocation of a freshly created function vs warm p50;
- *   3. concurrency: 4 clients, throughput and p99.
+ *   3. concurrency: 4 clients, throughput and p99;
+ *   4. per runtime (bench/runtimes.mjs): cold start and warm latency of an echo function.
  *
  * Only ratios and differences against a baseline measured in the same phase are reported: the
  * machine is shared and noisy, so absolute numbers are context, never a pass/fail criterion.
@@ -23,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import Docker from 'dockerode';
+import { benchRuntimes, formatRuntimes } from './runtimes.mjs';
 import pg from 'pg';
 import { Pool } from 'undici';
 
@@ -41,7 +43,8 @@ const CONC_CLIENTS = 4;
 const COLD_SAMPLES = Math.min(num('BENCH_COLD_SAMPLES', 5), 20);
 const ROUNDS = 4; // interleaving rounds per phase
 const WARMUP = 100;
-const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 300_000); // whole run, then clean up and fail
+const RT_REQUESTS = Math.min(num('BENCH_RT_REQUESTS', 300), MAX_REQUESTS); // warm requests per runtime
+const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 420_000); // whole run, then clean up and fail
 const REQUEST_TIMEOUT_MS = 15_000;
 const DB_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -68,14 +71,14 @@ function stats(samples) {
 const r2 = (x) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
 const r3 = (x) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : null);
 
-/** A stored (uncompressed) zip, per the PKWARE APPNOTE layout. */
+/** A stored (uncompressed) zip, per the PKWARE APPNOTE layout; `mode` defaults to 0o100644. */
 function makeZip(entries) {
   const locals = [];
   const centrals = [];
   let offset = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
-    const data = Buffer.from(e.content, 'utf8');
+    const data = Buffer.isBuffer(e.content) ? e.content : Buffer.from(e.content, 'utf8');
     const crc = crc32(data) >>> 0;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
@@ -95,7 +98,7 @@ function makeZip(entries) {
     central.writeUInt32LE(data.length, 20);
     central.writeUInt32LE(data.length, 24);
     central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
+    central.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);
     offset += 30 + name.length + data.length;
@@ -529,6 +532,24 @@ async function main() {
     });
   }
 
+  log('runtimes: cold start and warm latency per runtime');
+  const runtimeRows = await benchRuntimes({
+    root: ROOT,
+    admin,
+    invokeTarget: (name, p) => {
+      const t = target(name, cpUrl, { ...invokeOpts, path: p, body: '{"ok":1}', check: (b) => JSON.parse(b).ok === 1 });
+      targets.push(t);
+      return t;
+    },
+    imagePresent: (image) => docker.getImage(image).inspect().then(() => true, () => false),
+    makeZip,
+    interleaved,
+    runSequential,
+    log,
+    coldSamples: COLD_SAMPLES,
+    requests: RT_REQUESTS,
+  });
+
   // Where the time goes: one single-row INSERT like the metering ledger's, committed per call,
   // and bare Docker create+start of the same image (what a cold start pays before the runtime).
   const pgProbe = await probeLedgerInsert();
@@ -577,7 +598,7 @@ async function main() {
   await stopChild(one);
   await stopChild(baseline.handle);
 
-  report({ startedAt, totalMs: Date.now() - t0, seq1, seq2, conc1, conc2, cold, firstCold, dockerProbe, inContainerMeanMs, inContainerMeanMs2, pgProbe, envCount1, startupSplitMs, startupOneMs, shutdownMs });
+  report({ startedAt, totalMs: Date.now() - t0, seq1, seq2, conc1, conc2, cold, firstCold, dockerProbe, inContainerMeanMs, inContainerMeanMs2, pgProbe, envCount1, startupSplitMs, startupOneMs, shutdownMs, runtimeRows });
 }
 
 /** create → start returned, then until `node -e 0` exits; the container is labelled for cleanup. */
@@ -701,6 +722,8 @@ function report(r) {
   lines.push(`  warm containers of the function after the concurrent phase: ${r.envCount1}`);
   lines.push(`  startup to ready: split ${r.startupSplitMs} ms, one-process ${r.startupOneMs} ms; SIGTERM to exit (gateway + control plane): ${r.shutdownMs} ms`);
   lines.push('');
+  const runtimes = formatRuntimes(r.runtimeRows, stats);
+  lines.push(...runtimes.lines, '');
   process.stdout.write(lines.join('\n') + '\n');
 
   const compact = (s) => ({ n: s.n, errors: s.errors, p50: r3(s.p50), p90: r3(s.p90), p99: r3(s.p99), mean: r3(s.mean), max: r3(s.max), ...(s.rps ? { rps: r2(s.rps) } : {}) });
@@ -709,7 +732,7 @@ function report(r) {
     date: r.startedAt.toISOString(),
     node: process.version,
     totalS: r2(r.totalMs / 1000),
-    config: { seqRequests: SEQ_REQUESTS, concRequests: CONC_REQUESTS, clients: CONC_CLIENTS, rounds: ROUNDS, coldSamples: COLD_SAMPLES },
+    config: { seqRequests: SEQ_REQUESTS, concRequests: CONC_REQUESTS, clients: CONC_CLIENTS, rounds: ROUNDS, coldSamples: COLD_SAMPLES, runtimeRequests: RT_REQUESTS },
     latency: Object.fromEntries(
       [['baseline_p1', b1], ['direct', r.seq1.direct], ['routed', r.seq1.routed], ['baseline_p2', b2], ['direct_1p', r.seq2.direct_1p], ['routed_1p', r.seq2.routed_1p]].map(([k, v]) => [k, compact(v)]),
     ),
@@ -736,6 +759,7 @@ function report(r) {
       direct_1p: { xRps: r2(r.conc2.direct_1p.rps / r.conc2.baseline.rps), xP99: r2(r.conc2.direct_1p.p99 / r.conc2.baseline.p99) },
       routed_1p: { xRps: r2(r.conc2.routed_1p.rps / r.conc2.baseline.rps), xP99: r2(r.conc2.routed_1p.p99 / r.conc2.baseline.p99) },
     },
+    runtimes: runtimes.json,
     warmContainers: r.envCount1,
     startupMs: { split: r.startupSplitMs, oneProcess: r.startupOneMs },
     shutdownMs: r.shutdownMs,
