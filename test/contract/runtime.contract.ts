@@ -54,6 +54,8 @@ export interface RuntimeFixture {
 }
 
 const MEMORY_MB = 256;
+/** Generous: 6 MB through a bash bootstrap on a busy 2-core machine takes seconds. */
+const DEFAULT_TIMEOUT_MS = 30_000;
 const REGION = 'us-east-1';
 /** The synchronous payload limit (api.md): the largest event and result a runtime must carry. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -82,6 +84,7 @@ export async function runtimeContract(t: Test, fixture: RuntimeFixture): Promise
       runtime: fixture.runtime,
       handler: fixture.handlers[c],
       memoryMb: MEMORY_MB,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
       environment: { CONTRACT_VAR: 'from the function configuration' },
       ...extra,
     });

@@ -18,6 +18,12 @@ async function start(t: Test, handler: string) {
   return startRuntimeContainer(t, { image: IMAGE, taskDir: FIXTURE, handler, testLabel: 'runtime-python3.11-image' });
 }
 
+/** Waits (bounded) until `text` shows up in the output read so far from `docker run`'s pipes. */
+async function outputContains(read: () => string, text: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!read().includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 interface PyError {
   errorMessage: string;
   errorType: string;
@@ -129,6 +135,7 @@ t.test('an exception is posted as {errorMessage, errorType, requestId, stackTrac
   t.match(e.stackTrace[0], /^ {2}File "\/var\/task\/app\.py", line \d+, in fail\n/);
   t.same(Object.keys(e), ['errorMessage', 'errorType', 'requestId', 'stackTrace']);
   t.equal(res.headers['lambda-runtime-function-error-type'], 'KeyError');
+  await outputContains(() => c.stdout(), "[ERROR] KeyError: 'missing'");
   t.match(c.stdout(), /^\[ERROR\] KeyError: 'missing'\rTraceback \(most recent call last\):\r/m, 'the RIC text log record');
   await c.api.waitForPoll(WAIT_MS);
   t.equal((await c.api.invoke({ key: 'never' }, {}, WAIT_MS)).kind, 'response', 'the process serves the next invocation');
@@ -193,10 +200,8 @@ t.test('print, logging and stderr have left the process when the result is poste
   const res = await c.api.invoke({}, { requestId: 'py-log' }, WAIT_MS);
   t.equal(res.kind, 'response');
   // The container's output pipes are read asynchronously; the process must not hold anything back.
-  const deadline = Date.now() + 5_000;
-  while (!(c.stdout().includes('logged at info') && c.stderr().includes('written to stderr')) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await outputContains(() => c.stdout(), 'logged at info');
+  await outputContains(() => c.stderr(), 'written to stderr');
   t.match(c.stdout(), 'printed to stdout\n');
   t.match(c.stdout(), /^\[INFO\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\tpy-log\tlogged at info$/m, 'Lambda log format with the request id');
   t.match(c.stderr(), 'written to stderr\n');

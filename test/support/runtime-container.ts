@@ -96,7 +96,8 @@ export async function startRuntimeContainer(t: Test, o: ContainerOptions): Promi
     all += c.toString();
     err += c.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then everything the container wrote has been read from its pipes.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   t.teardown(async () => {
     await docker(['rm', '-f', name]).catch(() => {});
     if (child.exitCode === null) child.kill('SIGKILL');
