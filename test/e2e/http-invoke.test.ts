@@ -18,6 +18,8 @@ const stack = await startStack(t, { env: { GANTRY_INTEGRATION_TIMEOUT_MS: '1500'
 
 await t.test('a routed request reaches the function with its path, query, headers, cookies and body', async (t) => {
   await deployFunction(t, stack, 'echo', nodeZip(ECHO), { environment: { GREETING: 'hi' } });
+  // Warm it directly first: on a busy machine a cold start can outlast the 1.5 s integration timeout.
+  t.equal((await stack.admin('POST', '/v1/functions/echo/invoke', {})).status, 200);
   t.equal((await stack.admin('POST', '/v1/apis', { name: 'shop' })).status, 201);
   const route = await stack.admin('POST', '/v1/apis/shop/routes', { routeKey: 'POST /items/{id}', function: 'echo' });
   t.equal(route.status, 201);
@@ -129,6 +131,7 @@ await t.test('a function past its timeout gets Sandbox.Timedout and its containe
 
 await t.test('the gateway answers 504 when the integration timeout passes first', async (t) => {
   await deployFunction(t, stack, 'sleepy', nodeZip(`exports.handler = (e) => new Promise((r) => setTimeout(() => r({ statusCode: 200, body: 'ok' }), e.rawPath === '/fast' ? 0 : 2500));`));
+  t.equal((await stack.admin('POST', '/v1/functions/sleepy/invoke', { rawPath: '/fast' })).status, 200, 'warm before the routed calls');
   await stack.admin('POST', '/v1/apis', { name: 'slowapi' });
   await stack.admin('POST', '/v1/apis/slowapi/routes', { routeKey: 'GET /{p}', function: 'sleepy' });
   t.ok(await eventually(async () => (await fetch(`${stack.gatewayUrl}/slowapi/fast`)).status === 200, 2_000));
