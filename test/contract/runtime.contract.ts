@@ -102,6 +102,8 @@ export async function runtimeContract(t: Test, fixture: RuntimeFixture): Promise
     }
     return { status: res.status, headers: res.headers, raw, json };
   };
+  /** Failed environments are removed in the background; wait (bounded) until none is left. */
+  const gone = (name: string) => eventually(async () => (await stack.containers()).every((c) => c.Labels['gantry.function'] !== name), 10_000);
   const ok = (t: Test, r: Invoked, what: string) => {
     t.equal(r.status, 200, `${what}: status`);
     t.equal(r.headers.get('x-gantry-function-error'), null, `${what}: no function error (${r.raw.toString('utf8', 0, 300)})`);
@@ -209,6 +211,7 @@ export async function runtimeContract(t: Test, fixture: RuntimeFixture): Promise
       t.equal(r.headers.get('x-gantry-function-error'), 'Unhandled', `attempt ${attempt}`);
       t.equal(r.json?.errorType, fixture.initErrorType, `attempt ${attempt}: ${r.raw.toString('utf8', 0, 300)}`);
     }
+    t.ok(await gone(name), 'the failed environments are removed');
   });
 
   await t.test('timeouts: Sandbox.Timedout, billed at most the timeout, then a fresh environment', async (t) => {
@@ -222,6 +225,8 @@ export async function runtimeContract(t: Test, fixture: RuntimeFixture): Promise
     ok(t, next, 'after the timeout');
     t.same(next.json, { slept: false });
     t.equal(next.headers.get('x-gantry-cold-start'), 'true', 'the timed-out environment was replaced');
+    const one = async () => (await stack.containers()).filter((c) => c.Labels['gantry.function'] === name).length === 1;
+    t.ok(await eventually(one, 10_000), 'the timed-out container is removed');
   });
 
   await t.test('large payloads: a 6 MB event comes back whole; a result over the limit is Function.ResponseSizeTooLarge', async (t) => {
