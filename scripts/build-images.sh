@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build every Gantry runtime image (npm run images). For now: gantry/nodejs20:latest.
+# Build every Gantry runtime image (npm run images): gantry/nodejs20, gantry/python3.11 and
+# gantry/provided (all :latest).
 #
 # Two ways, chosen automatically per image:
 #   registry: a `docker pull` of the public base answers within GANTRY_PULL_TIMEOUT_S (20 s)
@@ -8,7 +9,8 @@
 #             imported as gantry/debian-base:bookworm (built once; --force rebuilds it), and
 #             runtime-images/<id>/Dockerfile.local FROM it. For nodejs20 the host's Node 20
 #             binary is copied into a temporary build context (Debian bookworm ships Node 18,
-#             so never `apt-get install nodejs`).
+#             so never `apt-get install nodejs`); python3.11 installs Debian's python3 (3.11)
+#             and provided installs curl, both with apt-get inside the build.
 # Afterwards each image is run to check that the language version matches the runtime id,
 # and the build fails otherwise. Images carry the labels gantry.runtime=<id> and
 # gantry.runtime.version=<full version>; the control plane reads them for GET /v1/runtimes.
@@ -35,7 +37,7 @@ for arg in "$@"; do
     --local) MODE=local ;;
     --registry) MODE=registry ;;
     -h | --help)
-      sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -199,13 +201,49 @@ verify_image() {
   log "$image ok: $runtime_id $got"
 }
 
+# ----------------------------------------------------------------- building
+# docker_build IMAGE CONTEXT RUNTIME_ID VERSION [extra docker build args...]: build with the
+# runtime labels; the old image is remembered for finish_image. Fails with the build log's tail.
+OLD_IMAGE_ID=""
+docker_build() {
+  local image="$1" ctx="$2" runtime_id="$3" version="$4"
+  shift 4
+  local nocache=()
+  ((FORCE)) && nocache=(--no-cache)
+  local build_log
+  build_log="$(make_tmp)/build.log"
+  OLD_IMAGE_ID="$(image_id "$image")"
+  if ! docker build "${nocache[@]+"${nocache[@]}"}" "$@" \
+    --label "gantry.runtime=$runtime_id" \
+    --label "gantry.runtime.version=$version" \
+    -t "$image" "$ctx" >"$build_log" 2>&1; then
+    tail -n 30 "$build_log" >&2
+    die "docker build of $image failed (log above)"
+  fi
+}
+
+# finish_image IMAGE: after verify_image, drop the image it replaced and report the size.
+finish_image() {
+  remove_replaced "$OLD_IMAGE_ID" "$1"
+  log "$1: $(docker image inspect --format '{{.Size}}' "$1" | awk '{printf "%.0f MB", $1/1e6}')"
+}
+
+# runtime_context DIR: a temporary build context holding a copy of DIR with modes the image's
+# non-root user can read (COPY keeps them): directories 0755, files 0644.
+runtime_context() {
+  local dir="$1" ctx
+  ctx="$(make_tmp)"
+  cp -R "$dir/." "$ctx/"
+  find "$ctx" -type d -exec chmod 0755 {} +
+  find "$ctx" -type f -exec chmod 0644 {} +
+  echo "$ctx"
+}
+
 # ----------------------------------------------------------------- nodejs20
 build_nodejs20() {
   local dir="$ROOT/runtime-images/nodejs20"
   local image=gantry/nodejs20:latest
   local public_base=node:20-bookworm-slim
-  local nocache=()
-  ((FORCE)) && nocache=(--no-cache)
   local ctx version
   ctx="$(make_tmp)"
   cp -R "$dir/runtime" "$ctx/runtime"
@@ -232,21 +270,72 @@ build_nodejs20() {
     cp "$dir/Dockerfile.local" "$ctx/Dockerfile"
     log "building $image from $BASE_IMAGE with the host's node $version"
   fi
-  local build_log old_id
-  build_log="$(make_tmp)/build.log"
-  old_id="$(image_id "$image")"
-  if ! docker build "${nocache[@]+"${nocache[@]}"}" \
-    --build-arg "NODE_VERSION=$version" \
-    --label "gantry.runtime=nodejs20" \
-    --label "gantry.runtime.version=$version" \
-    -t "$image" "$ctx" >"$build_log" 2>&1; then
-    tail -n 30 "$build_log" >&2
-    die "docker build of $image failed (log above)"
-  fi
+  docker_build "$image" "$ctx" nodejs20 "$version" --build-arg "NODE_VERSION=$version"
   verify_image "$image" nodejs20 v20. /usr/local/bin/node --version
-  remove_replaced "$old_id" "$image"
-  log "$image: $(docker image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}')"
+  finish_image "$image"
+}
+
+# ----------------------------------------------------------------- python3.11
+# Both paths give Python 3.11: python:3.11-slim-bookworm, or Debian bookworm's python3 (3.11.2).
+# The version label comes from the built `python` stage itself, so it is what functions run.
+build_python311() {
+  local dir="$ROOT/runtime-images/python3.11"
+  local image=gantry/python3.11:latest
+  local public_base=python:3.11-slim-bookworm
+  local ctx dockerfile
+  ctx="$(runtime_context "$dir")"
+  if registry_reachable "$public_base"; then
+    dockerfile=Dockerfile
+    log "building $image from $public_base"
+  else
+    build_debian_base
+    dockerfile=Dockerfile.local
+    log "building $image from $BASE_IMAGE with Debian's python3"
+  fi
+  cp "$dir/$dockerfile" "$ctx/Dockerfile"
+  local stage version stage_log
+  stage_log="$(make_tmp)/stage.log"
+  if ! stage="$(docker build -q --target python "$ctx" 2>"$stage_log")"; then
+    tail -n 30 "$stage_log" >&2
+    die "docker build of the python stage of $image failed (log above)"
+  fi
+  stage="$(tail -n 1 <<<"$stage")"
+  version="$(docker run --rm --network none --entrypoint /usr/local/bin/python3 "$stage" -c 'import platform; print(platform.python_version())')" ||
+    die "cannot run python3 in the python stage of $image"
+  [[ "$version" == 3.11.* ]] || die "the python stage of $image has Python $version; python3.11 needs 3.11.*"
+  docker_build "$image" "$ctx" python3.11 "$version" --build-arg "PYTHON_VERSION=$version"
+  verify_image "$image" python3.11 3.11. /usr/local/bin/python3 -c 'import platform; print(platform.python_version())'
+  finish_image "$image"
+}
+
+# ----------------------------------------------------------------- provided
+# An OS-only runtime: Debian bookworm with curl, and gantry-relay (compiled in a build stage) as
+# PID 1 in front of the function's own bootstrap. The version it reports is the Debian release.
+build_provided() {
+  local dir="$ROOT/runtime-images/provided"
+  local image=gantry/provided:latest
+  local public_base=debian:bookworm-slim
+  local ctx base
+  ctx="$(runtime_context "$dir")"
+  if registry_reachable "$public_base"; then
+    base="$public_base"
+    cp "$dir/Dockerfile" "$ctx/Dockerfile"
+  else
+    build_debian_base
+    base="$BASE_IMAGE"
+    cp "$dir/Dockerfile.local" "$ctx/Dockerfile"
+  fi
+  local version
+  version="debian-$(docker run --rm --network none --entrypoint cat "$base" /etc/debian_version)" ||
+    die "cannot read /etc/debian_version from $base"
+  [[ "$version" == debian-12.* ]] || die "$base is $version; provided is built on Debian 12 (bookworm)"
+  log "building $image from $base ($version)"
+  docker_build "$image" "$ctx" provided "$version" --build-arg "DEBIAN_RELEASE=$version"
+  verify_image "$image" provided debian-12. /bin/sh -c 'echo "debian-$(cat /etc/debian_version)"'
+  finish_image "$image"
 }
 
 build_nodejs20
+build_python311
+build_provided
 log "all runtime images built"

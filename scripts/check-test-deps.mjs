@@ -6,7 +6,7 @@ import net from 'node:net';
 
 const pgUrl = new URL(process.env.GANTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 const redisUrl = new URL(process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-const images = ['gantry/nodejs20:latest'];
+const images = ['gantry/nodejs20:latest', 'gantry/python3.11:latest', 'gantry/provided:latest'];
 
 function reachable(host, port) {
   return new Promise((resolve) => {
@@ -17,23 +17,26 @@ function reachable(host, port) {
   });
 }
 
-function docker(args) {
+function runs(command, args) {
   try {
-    execFileSync('docker', args, { stdio: 'ignore', timeout: 10_000 });
+    execFileSync(command, args, { stdio: 'ignore', timeout: 10_000 });
     return true;
   } catch {
     return false;
   }
 }
+const docker = (args) => runs('docker', args);
 
 const missing = [];
 if (!(await reachable(pgUrl.hostname, Number(pgUrl.port || 5432)))) missing.push(`Postgres at ${pgUrl.host} (npm run services)`);
 if (!(await reachable(redisUrl.hostname, Number(redisUrl.port || 6379)))) missing.push(`Redis at ${redisUrl.host} (npm run services)`);
 if (!docker(['info'])) missing.push('a running Docker engine (npm run services)');
 else for (const image of images) if (!docker(['image', 'inspect', image])) missing.push(`the runtime image ${image} (npm run images)`);
+// The provided conformance suite compiles a C bootstrap, statically (gcc and libc6-dev).
+if (!runs('cc', ['--version'])) missing.push('a C compiler, cc (npm run services)');
 
 if (missing.length > 0) {
   console.error(`Tests need:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
   process.exit(1);
 }
-console.log('test prerequisites: Postgres, Redis, Docker and runtime images present');
+console.log('test prerequisites: Postgres, Redis, Docker, runtime images and cc present');

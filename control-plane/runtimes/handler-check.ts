@@ -1,7 +1,9 @@
 /**
  * The create-time handler check of api.md: for nodejs20 and python3.11, a zip with no file that
- * can hold the handler's module is rejected with 400. Anything subtler (a missing export, a syntax
- * error) is left to the runtime, which reports it as an init error at invoke, as Lambda does.
+ * can hold the handler's module is rejected with 400; for provided, a zip without an executable
+ * `bootstrap` at its root (the extraction keeps the exec bit). Anything subtler (a missing export,
+ * a syntax error, a bootstrap that cannot run) is left to the runtime, which reports it as an
+ * init error at invoke, as Lambda does.
  */
 import type { ZipEntryInfo } from '../code/zip-archive.js';
 
@@ -16,6 +18,20 @@ export function missingHandlerModule(runtime: string, handler: string, entries: 
   }
   if (runtime.startsWith('nodejs')) return checkNode(handler, names, dirs);
   if (runtime.startsWith('python')) return checkPython(handler, names);
+  if (runtime === 'provided') return checkBootstrap(entries);
+  return undefined;
+}
+
+/** `provided` runs $LAMBDA_TASK_ROOT/bootstrap whatever the handler says (it is only _HANDLER). */
+function checkBootstrap(entries: readonly ZipEntryInfo[]): string | undefined {
+  const bootstrap = entries.find((e) => e.name === 'bootstrap');
+  if (bootstrap === undefined || bootstrap.kind === 'directory') {
+    return 'The code has no file "bootstrap" at its root; a provided runtime starts that executable.';
+  }
+  // A symlink's own mode says nothing about its target: the runtime reports a bad one at invoke.
+  if (bootstrap.kind === 'file' && (bootstrap.mode & 0o111) === 0) {
+    return 'The file "bootstrap" is not executable; zip it with its executable bit (chmod +x bootstrap).';
+  }
   return undefined;
 }
 

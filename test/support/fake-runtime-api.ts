@@ -33,6 +33,8 @@ export interface RecordedPost {
   status: number;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The body's bytes, for results that are not text. */
+  raw: Buffer;
   receivedAtMs: number;
 }
 
@@ -41,6 +43,7 @@ export interface InvocationResult {
   requestId: string;
   headers: IncomingHttpHeaders;
   body: string;
+  raw: Buffer;
   /** JSON.parse(body) */
   json: unknown;
 }
@@ -117,6 +120,7 @@ export class FakeRuntimeApi {
       requestId,
       headers: post.headers,
       body: post.body,
+      raw: post.raw,
       json: parseJson(post.body),
     };
   }
@@ -158,7 +162,8 @@ export class FakeRuntimeApi {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
       const url = req.url ?? '';
       if (req.method === 'GET' && url === `${API}/runtime/invocation/next`) {
         this.nextCalls += 1;
@@ -170,7 +175,7 @@ export class FakeRuntimeApi {
         return;
       }
       if (req.method === 'POST' && url === `${API}/runtime/init/error`) {
-        this.#record({ kind: 'init-error', requestId: undefined, headers: req.headers, body }, res, 202);
+        this.#record({ kind: 'init-error', requestId: undefined, headers: req.headers, body, raw }, res, 202);
         return;
       }
       const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url);
@@ -184,7 +189,7 @@ export class FakeRuntimeApi {
           this.#answered.add(requestId);
           this.#currentRequestId = undefined;
         }
-        this.#record({ kind, requestId, headers: req.headers, body }, res, status);
+        this.#record({ kind, requestId, headers: req.headers, body, raw }, res, status);
         return;
       }
       send(res, 404, { errorType: 'NotFound', errorMessage: `no route for ${req.method} ${url}` });

@@ -8,7 +8,8 @@ import type { Test } from 'tap';
 
 export const TEST_DATABASE_BASE = process.env.GANTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const RUNTIME_IMAGE = 'gantry/nodejs20:latest';
+/** Every runtime image `npm run images` builds; the tests deploy functions on each. */
+export const RUNTIME_IMAGES: readonly string[] = ['gantry/nodejs20:latest', 'gantry/python3.11:latest', 'gantry/provided:latest'];
 
 const HINT = 'run `npm run services` (starts Postgres, Redis and Docker) and `npm run images`';
 
@@ -22,7 +23,11 @@ export async function requireServices(t: Test, needs: { docker?: boolean } = { d
     const docker = new Docker();
     const up = await docker.ping().then(() => true, () => false);
     if (!up) missing.push('the Docker engine');
-    else if (!(await docker.getImage(RUNTIME_IMAGE).inspect().then(() => true, () => false))) missing.push(`the runtime image ${RUNTIME_IMAGE}`);
+    else {
+      for (const image of RUNTIME_IMAGES) {
+        if (!(await docker.getImage(image).inspect().then(() => true, () => false))) missing.push(`the runtime image ${image}`);
+      }
+    }
   }
   if (missing.length > 0) {
     t.fail(`missing: ${missing.join(', ')}; ${HINT}`);

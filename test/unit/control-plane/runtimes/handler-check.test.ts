@@ -5,8 +5,11 @@ import { missingHandlerModule } from '../../../../control-plane/runtimes/handler
 const file = (name: string): ZipEntryInfo => ({ name, kind: 'file', mode: 0o100644 });
 const dir = (name: string): ZipEntryInfo => ({ name, kind: 'directory', mode: 0o040755 });
 const link = (name: string): ZipEntryInfo => ({ name, kind: 'symlink', mode: 0o120777 });
+const exe = (name: string): ZipEntryInfo => ({ name, kind: 'file', mode: 0o100755 });
 
 const nodeMissing = (m: string) => `The code has no file for handler module "${m}" (looked for ${m}, ${m}.js, ${m}.mjs, ${m}.cjs).`;
+const noBootstrap = 'The code has no file "bootstrap" at its root; a provided runtime starts that executable.';
+const notExecutable = 'The file "bootstrap" is not executable; zip it with its executable bit (chmod +x bootstrap).';
 const pyMissing = (m: string) => `The code has no file for handler module "${m}" (looked for ${m}.py, ${m}/__init__.py, ${m}.pyc).`;
 
 const cases: readonly { name: string; runtime: string; handler: string; entries: ZipEntryInfo[]; reason: string | undefined }[] = [
@@ -42,8 +45,16 @@ const cases: readonly { name: string; runtime: string; handler: string; entries:
   { name: 'python reports a missing nested module', runtime: 'python3.11', handler: 'pkg.sub.mod.fn', entries: [file('pkg/sub/other.py')], reason: pyMissing('pkg/sub/mod') },
   { name: 'python rejects a handler without a dot', runtime: 'python3.11', handler: 'app', entries: [file('app.py')], reason: 'Handler "app" must have the form module.function.' },
   { name: 'python rejects a handler with an empty function', runtime: 'python3.11', handler: 'app.', entries: [file('app.py')], reason: 'Handler "app." must have the form module.function.' },
-  // Other runtimes are not checked at create time (api.md, Limits).
-  { name: 'provided is never checked', runtime: 'provided', handler: 'anything', entries: [], reason: undefined },
+  // provided: an executable bootstrap at the root, whatever the handler string.
+  { name: 'provided accepts an executable bootstrap', runtime: 'provided', handler: 'anything', entries: [exe('bootstrap')], reason: undefined },
+  { name: 'provided accepts a symlinked bootstrap', runtime: 'provided', handler: 'function.handler', entries: [link('bootstrap'), exe('bin/app')], reason: undefined },
+  { name: 'provided rejects a zip without bootstrap', runtime: 'provided', handler: 'function.handler', entries: [exe('function.sh')], reason: noBootstrap },
+  { name: 'provided rejects a bootstrap below the root', runtime: 'provided', handler: 'x', entries: [dir('bin/'), exe('bin/bootstrap')], reason: noBootstrap },
+  { name: 'provided rejects a bootstrap directory', runtime: 'provided', handler: 'x', entries: [dir('bootstrap'), exe('bootstrap/run')], reason: noBootstrap },
+  { name: 'provided rejects a bootstrap without the exec bit', runtime: 'provided', handler: 'x', entries: [file('bootstrap')], reason: notExecutable },
+  { name: 'provided accepts a bootstrap executable by others only', runtime: 'provided', handler: 'x', entries: [{ name: 'bootstrap', kind: 'file', mode: 0o100641 }], reason: undefined },
+  // Runtimes the catalog does not know are refused before this check; it passes them.
+  { name: 'an unknown runtime is not checked', runtime: 'go1.x', handler: 'anything', entries: [], reason: undefined },
 ];
 
 for (const c of cases) {
