@@ -115,8 +115,11 @@ await t.test('a poisoned event is retried, then dead-lettered without delaying t
   t.equal(replay.status, 202);
   const { invocationId } = (await replay.json()) as { invocationId: string };
   t.not(invocationId, poison, 'a new invocation');
-  t.same((await (await admin('GET', '/v1/functions/flaky/dead-letters')).json()), { items: [] }, 'the dead letter is removed');
+  const after = (await (await admin('GET', '/v1/functions/flaky/dead-letters')).json()) as { items: { id: string }[] };
+  t.notOk(after.items.some((i) => i.id === poison), 'the dead letter is removed');
   t.match(await settled(admin, invocationId), { status: 'dead-lettered', attempts: 1 }, 'it ran again (and, still poisoned, failed again)');
+  const again = (await (await admin('GET', '/v1/functions/flaky/dead-letters')).json()) as { items: { id: string }[] };
+  t.same(again.items.map((i) => i.id), [invocationId], 'listed under its new id');
   t.equal((await admin('POST', `/v1/functions/flaky/dead-letters/${poison}/replay`)).status, 404, 'a dead letter replays once');
 });
 
