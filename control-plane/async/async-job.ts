@@ -20,6 +20,11 @@ export interface AsyncJobData {
   readonly bounces: number;
   /** The last attempt's error payload (JSON text), shown while a retry is pending. */
   readonly lastError?: string;
+  /**
+   * The id is derived (a destination's event): a redelivered parent enqueues it again after it
+   * may have run, so the worker checks for an outcome before running it.
+   */
+  readonly derived?: boolean;
   /** Set on schedule ticks: the schedule whose input (or scheduled event) this is. */
   readonly scheduleId?: string;
 }

@@ -114,7 +114,7 @@ export class AsyncWorker {
       if (tick === undefined) return;
       data = tick;
     }
-    if (job.stalledCounter > 0 && (await this.deps.store.outcome(id)) !== undefined) return;
+    if ((job.stalledCounter > 0 || data.derived === true) && (await this.deps.store.outcome(id)) !== undefined) return;
     const tenantId = data.tenantId as TenantId;
     const fn = await this.deps.functions.get(tenantId, data.functionName);
     if (fn === undefined) {
@@ -224,6 +224,7 @@ export class AsyncWorker {
       createdAtMs: Date.now(),
       attempt: 1,
       bounces: 0,
+      derived: true,
     });
   }
 
