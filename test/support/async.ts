@@ -29,3 +29,43 @@ export async function settled(admin: Admin, id: string, timeoutMs = 60_000): Pro
   }, timeoutMs, 100);
   return ok ? last : undefined;
 }
+
+/**
+ * Another control plane on the stack's database and Redis prefix (a second node: own node id,
+ * data directory and port), as when several control planes serve one installation.
+ */
+export async function secondControlPlane(t: Test, stack: Stack, onLog?: (line: Record<string, unknown>) => void): Promise<string> {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { default: Docker } = await import('dockerode');
+  const { createLogger } = await import('../../common/logger.js');
+  const { createControlPlane } = await import('../../control-plane/app.js');
+  const { loadControlPlaneConfig } = await import('../../control-plane/config.js');
+  const { TEST_REDIS_URL } = await import('./services.js');
+  const nodeId = `${stack.nodeId}-b`;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-test-b-'));
+  const config = loadControlPlaneConfig({
+    DATABASE_URL: stack.databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    GANTRY_REDIS_PREFIX: stack.redisPrefix,
+    GANTRY_ADMIN_TOKEN: stack.token,
+    GANTRY_DATA_DIR: dataDir,
+    GANTRY_NODE_ID: nodeId,
+    GANTRY_CONTROL_PLANE_PORT: '0',
+    GANTRY_BIND_HOST: '127.0.0.1',
+  });
+  const logger = onLog
+    ? createLogger({ level: 'info', name: nodeId, destination: { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) } })
+    : createLogger({ level: 'silent', name: nodeId });
+  const cp = createControlPlane(config, logger, { announce: () => undefined });
+  const port = await cp.start();
+  t.teardown(async () => {
+    await cp.close();
+    const docker = new Docker();
+    const left = await docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return `http://127.0.0.1:${port}`;
+}
