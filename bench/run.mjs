@@ -68,6 +68,7 @@ import {
   withDatabase,
   zipFor,
 } from './lib.mjs';
+import { benchAsync } from './async.mjs';
 import {
   BURST_HANDLER_SRC,
   IMAGE,
@@ -101,7 +102,7 @@ const PROFILE_MS = 3_000;
 const PROFILE_INTERVAL_US = 500;
 const ROUNDS = 4; // interleaving rounds per phase
 const WARMUP = 100;
-const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 420_000); // whole run, then clean up and fail
+const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 720_000); // whole run, then clean up and fail
 const DB_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'latest.json');
@@ -562,6 +563,7 @@ async function main() {
   await waitForStemCells(cpUrl2, STEM_CELLS);
   const burstStem = await burst({ cpUrl: cpUrl2, token, fn: 'burst2', n: BURST_N });
 
+  const asyncBurst = await benchAsync({ cpUrl: cpUrl2, token, databaseUrl, admin: admin2 });
   await stopChild(one, 60_000);
   await stopChild(baseline.handle);
   await floor.stop();
@@ -594,6 +596,7 @@ async function main() {
     startupOneMs,
     shutdownMs,
   });
+  json.async = asyncBurst;
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
   await writeFile(RESULTS_FILE, JSON.stringify(json, null, 2) + '\n');
   process.stdout.write(JSON.stringify(json) + '\n');

@@ -12,8 +12,12 @@ import type { AsyncJobData } from './async-job.js';
 import type { ScheduleSpec } from './schedule-expression.js';
 
 export const QUEUE_NAME = 'async-invocations';
-/** A job this worker could not even move back to the queue (Redis gone mid-step) is retried by BullMQ. */
-const SAFETY_ATTEMPTS = 1000;
+/**
+ * The worker handles every outcome itself; BullMQ's own retries are only the safety net for a
+ * step that failed unexpectedly (Postgres away while recording an outcome): every 5 s, for
+ * longer than the longest maximum event age, after which the event expires anyway.
+ */
+const SAFETY_ATTEMPTS = 10_000;
 const FAILED_KEEP_S = 7 * 86_400;
 
 export type JobState = 'queued' | 'running' | 'done';
@@ -33,7 +37,7 @@ const jobOptions = {
   removeOnComplete: true,
   removeOnFail: { age: FAILED_KEEP_S },
   attempts: SAFETY_ATTEMPTS,
-  backoff: { type: 'exponential', delay: 1_000 },
+  backoff: { type: 'fixed', delay: 5_000 },
 } as const;
 
 export class AsyncQueue {

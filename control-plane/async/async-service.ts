@@ -202,7 +202,7 @@ export class AsyncService {
   async listSchedules(tenantId: TenantId, functionName: string): Promise<Record<string, unknown>[]> {
     await this.deps.functionStore.require(tenantId, functionName);
     const list = await this.schedules.list(tenantId, functionName);
-    return Promise.all(list.map((s) => this.scheduleView(s, specOf(s.expression, s.timezone))));
+    return Promise.all(list.map((s) => this.scheduleView(s, storedSpec(s))));
   }
 
   async deleteSchedule(tenantId: TenantId, functionName: string, id: string): Promise<void> {
@@ -211,8 +211,8 @@ export class AsyncService {
     await this.queue.removeSchedule(id);
   }
 
-  private async scheduleView(s: Schedule, spec: ScheduleSpec): Promise<Record<string, unknown>> {
-    const next = (await this.queue.nextRun(s.id).catch(() => undefined)) ?? nextFireTimes(spec, new Date(), 1)[0] ?? null;
+  private async scheduleView(s: Schedule, spec: ScheduleSpec | undefined): Promise<Record<string, unknown>> {
+    const next = (await this.queue.nextRun(s.id).catch(() => undefined)) ?? (spec === undefined ? null : nextFireTimes(spec, new Date(), 1)[0] ?? null);
     return { id: s.id, function: s.functionName, expression: s.expression, timezone: s.timezone, input: s.input, createdAt: s.createdAt.toISOString(), nextRunAt: next?.toISOString() ?? null };
   }
 
@@ -222,9 +222,10 @@ export class AsyncService {
     const known = new Set(stored.map((s) => s.id));
     const present = new Set(registered);
     for (const s of stored) {
-      if (present.has(s.id)) continue;
+      const spec = storedSpec(s);
+      if (present.has(s.id) || spec === undefined) continue;
       try {
-        await this.queue.upsertSchedule(s.id, specOf(s.expression, s.timezone), tickTemplate(s));
+        await this.queue.upsertSchedule(s.id, spec, tickTemplate(s));
       } catch (e) {
         this.deps.logger.error({ err: e as Error, schedule: s.id }, 'schedule could not be registered');
       }
@@ -249,6 +250,15 @@ function specOf(expression: string, timezone: string): ScheduleSpec {
   } catch (e) {
     if (e instanceof ScheduleExpressionError) throw invalid(e.message);
     throw e;
+  }
+}
+
+/** A stored schedule's spec; undefined once it can no longer fire (its last year has passed). */
+function storedSpec(s: Schedule): ScheduleSpec | undefined {
+  try {
+    return parseSchedule(s.expression, s.timezone);
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Pool, PoolClient } from '../../common/db.js';
 import type { TenantId } from '../functions/function-types.js';
-import { inTransaction, query } from '../store/transaction.js';
+import { inTransaction, query, translatePgError } from '../store/transaction.js';
 import { DEFAULT_ASYNC_CONFIG, type AsyncConfig } from './async-config.js';
 
 export type FinalStatus = 'succeeded' | 'failed' | 'dead-lettered';
@@ -43,8 +43,20 @@ export interface LedgerSummary {
   readonly errorType: string | null;
 }
 
+interface PendingOutcome {
+  readonly outcome: Omit<AsyncOutcome, 'updatedAt'>;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const OUTCOME_COLUMNS = 10;
+/** Rows per INSERT: Postgres allows 65535 parameters per statement. */
+const MAX_OUTCOME_BATCH = 500;
+
 export class AsyncStore {
   private configs = new Map<string, Promise<AsyncConfig>>();
+  private pending: PendingOutcome[] = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(private readonly pool: Pool) {}
 
@@ -75,13 +87,30 @@ export class AsyncStore {
     this.configs = new Map();
   }
 
-  /** Records an outcome once; a second write for the same id (a redelivered job) is ignored. */
-  async recordOutcome(o: Omit<AsyncOutcome, 'updatedAt'>, client?: PoolClient): Promise<void> {
-    const sql = `INSERT INTO async_invocations (id, tenant_id, function_name, source, status, attempts, result, error, created_at, started_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`;
-    const params = [o.id, o.tenantId, o.functionName, o.source, o.status, o.attempts, o.result, o.error === undefined ? null : JSON.stringify(o.error), o.createdAt, o.startedAt];
-    if (client) await client.query(sql, params);
-    else await query(this.pool, sql, params);
+  /**
+   * Records an outcome once; a second write for the same id (a redelivered job) is ignored.
+   * Outcomes that arrive while a write is in flight share the next INSERT (group commit), so a
+   * draining queue costs one round trip per batch, not per event.
+   */
+  recordOutcome(o: Omit<AsyncOutcome, 'updatedAt'>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ outcome: o, resolve, reject });
+      this.flushing ??= this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    await Promise.resolve();
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_OUTCOME_BATCH);
+      try {
+        await insertOutcomes(this.pool, batch.map((p) => p.outcome));
+        for (const p of batch) p.resolve();
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
+    }
+    this.flushing = undefined;
   }
 
   /** Dead letter and outcome in one transaction: the event is listed exactly when it is dead-lettered. */
@@ -91,7 +120,7 @@ export class AsyncStore {
         `INSERT INTO dead_letters (id, tenant_id, function_name, event, error, attempts) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
         [o.id, o.tenantId, o.functionName, Buffer.from(event), JSON.stringify(o.error ?? null), o.attempts],
       );
-      await this.recordOutcome({ ...o, status: 'dead-lettered' }, client);
+      await insertOutcomes(client, [{ ...o, status: 'dead-lettered' }]);
     });
   }
 
@@ -146,5 +175,22 @@ export class AsyncStore {
       await client.query('DELETE FROM dead_letters WHERE id = $1', [id]);
       return queued;
     });
+  }
+}
+
+async function insertOutcomes(db: Pool | PoolClient, outcomes: readonly Omit<AsyncOutcome, 'updatedAt'>[]): Promise<void> {
+  const params: unknown[] = [];
+  const rows = outcomes.map((o, i) => {
+    params.push(o.id, o.tenantId, o.functionName, o.source, o.status, o.attempts, o.result, o.error === undefined ? null : JSON.stringify(o.error), o.createdAt, o.startedAt);
+    return `(${Array.from({ length: OUTCOME_COLUMNS }, (_, k) => `$${i * OUTCOME_COLUMNS + k + 1}`).join(',')})`;
+  });
+  try {
+    await db.query(
+      `INSERT INTO async_invocations (id, tenant_id, function_name, source, status, attempts, result, error, created_at, started_at)
+       VALUES ${rows.join(',')} ON CONFLICT (id) DO NOTHING`,
+      params,
+    );
+  } catch (e) {
+    throw translatePgError(e);
   }
 }

@@ -77,6 +77,7 @@ export class AsyncWorker {
       autorun: false,
     });
     this.worker.on('error', (e) => deps.logger.warn({ err: e }, 'async worker error (it reconnects by itself)'));
+    this.worker.on('failed', (job, e) => deps.logger.warn({ err: e, jobId: job?.id }, 'async event step failed; BullMQ tries it again in 5 s'));
   }
 
   async ready(): Promise<void> {
