@@ -101,7 +101,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   );
   const ledger = new PostgresLedger(pool);
   const limiter = new ConcurrencyLimiter();
-  const metrics = new ControlPlaneMetrics(() => scheduler.stats(), () => limiter.inUse());
+  const metrics = new ControlPlaneMetrics(() => scheduler.stats(), () => limiter.inUse(), () => scheduler.stemCellsByRuntime());
   const invoker = new Invoker(
     { functions: functionCache, scheduler, limiter, ledger, metrics, logger: logger.child({ component: 'invoker' }) },
     { region: config.GANTRY_REGION, nodeId: config.GANTRY_NODE_ID },

@@ -68,6 +68,7 @@ function writeResult(res: http.ServerResponse, r: InvokeResult): void {
     headers['X-Gantry-Cold-Start-Kind'] = r.coldStart;
     headers['X-Gantry-Init-Duration-Ms'] = (r.initDurationUs / 1000).toFixed(2);
   }
+  if (r.environmentId !== undefined) headers['X-Gantry-Environment-Id'] = r.environmentId;
   if (r.status === 'failed') headers['X-Gantry-Function-Error'] = 'Unhandled';
   if (r.logResult !== undefined) headers['X-Gantry-Log-Result'] = r.logResult;
   res.writeHead(200, headers);
