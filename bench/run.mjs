@@ -489,6 +489,7 @@ async function main() {
     log,
     coldSamples: RUNTIME_COLD_SAMPLES,
     requests: RUNTIME_REQUESTS,
+    scenarioMs: SCENARIO_MS,
   });
   const runtimeRows = await benchRuntimes(runtimeArgs(cpUrl));
 

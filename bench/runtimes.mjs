@@ -58,6 +58,7 @@ async function variants(root, log) {
  * @param {(msg: string) => void} d.log
  * @param {number} d.coldSamples
  * @param {number} d.requests warm requests per runtime
+ * @param {number} d.scenarioMs time budget of each runtime's warm requests
  */
 export async function benchRuntimes(d) {
   const all = await variants(d.root, d.log);
@@ -92,7 +93,7 @@ export async function benchRuntimes(d) {
       results.push({ v, cold, target: t });
     }
     d.log(`runtimes: warm latency, ${d.requests} sequential requests each, interleaved`);
-    const acc = await d.interleaved(results.map((r) => r.target), d.requests, d.runSequential);
+    const acc = await d.interleaved(results.map((r) => r.target), d.requests, d.runSequential, { maxMs: d.scenarioMs });
     return results.map((r) => ({ label: r.v.label, runtime: r.v.runtime, cold: r.cold, warm: acc[r.target.name] }));
   } finally {
     await Promise.allSettled(targets.map((t) => t.close()));
