@@ -102,6 +102,7 @@ export class Scheduler {
       environments: () => this.envs.values(),
       prewarm: (v) => this.prewarm(v),
       logger: deps.logger,
+      nowMs: this.nowMs,
     });
     this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_INTERVAL_MS, Math.max(100, opts.keepWarmMs / 10)));
     this.timer.unref();
