@@ -127,7 +127,12 @@ function sendError(logger: Logger, res: http.ServerResponse, e: unknown): void {
   }
   const text = JSON.stringify(body);
   const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
-  if (status === 429) headers['Retry-After'] = '1';
+  if (status === 429) {
+    headers['Retry-After'] = '1';
+    // Which limit refused it (compat.md §2.2 Reason): a gateway tries another node only when the node is full.
+    const reason = e instanceof GantryError ? e.details?.['reason'] : undefined;
+    if (typeof reason === 'string') headers['X-Gantry-Throttle-Reason'] = reason;
+  }
   // A body we refused to read: close the connection rather than drain up to 6 MiB more.
   if (status === 413) headers.Connection = 'close';
   res.writeHead(status, headers);
