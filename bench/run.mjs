@@ -10,14 +10,17 @@
  *     3. 4 closed-loop clients, same targets;
  *     B. first calls of new functions (new containers), interleaved with raw create+start of the
  *        runtime image through the Engine API;
- *     C. 0 -> 20 concurrent environments (20 calls of a 1 s handler) without stem cells.
- *   Phase 2, one process (`npm start`), stem cells on (2):
+ *     C. 0 -> 20 concurrent environments (20 calls of a 1 s handler) without stem cells;
+ *     4. gateway overhead per guard: no auth, API key + usage plan, JWT, cached Lambda authorizer;
+ *     5. per runtime: first call on a new container and warm latency.
+ *   Phase 2, one process (`npm start`), stem cells on (2 per runtime):
  *     1, 3. as in phase 1, in-process gateway;
  *     A. 50 closed-loop clients: floor, routed, direct (after scaling out to 50 environments);
  *        then, outside every measurement, CPU profiles of the process (inspector protocol) while
  *        the gateway serves 50 and 1 connections;
  *     B. first calls served by a stem cell;
- *     C. 0 -> 20 again, with stem cells.
+ *     C. 0 -> 20 again, with stem cells;
+ *     5. per runtime: first call on a stem cell.
  *
  * Then a profile (CPU per request by process, the gateway and in-container histograms, the
  * ledger-like INSERT, the CPU profile of the Gantry process) and the issue's targets, PASS/MISS.
@@ -46,6 +49,7 @@ import {
   inspectorUrl,
   interleaved,
   log,
+  makeZip,
   metricSum,
   nowMs,
   num,
@@ -69,6 +73,8 @@ import {
   zipFor,
 } from './lib.mjs';
 import { benchAsync } from './async.mjs';
+import { authReport, setupAuthScenarios } from './auth-scenarios.mjs';
+import { benchRuntimes, benchStemCells, formatRuntimes } from './runtimes.mjs';
 import {
   BURST_HANDLER_SRC,
   IMAGE,
@@ -93,6 +99,8 @@ const C50_CLIENTS = 50;
 const C50_REQUESTS = Math.min(num('BENCH_C50_REQUESTS', 30_000), 100_000);
 const C50_MS = Math.min(num('BENCH_C50_MS', 6_000), 20_000);
 const COLD_SAMPLES = Math.min(num('BENCH_COLD_SAMPLES', 8), 20);
+const RUNTIME_COLD_SAMPLES = Math.min(num('BENCH_RUNTIME_COLD_SAMPLES', 5), 20);
+const RUNTIME_REQUESTS = Math.min(num('BENCH_RUNTIME_REQUESTS', 500), MAX_REQUESTS);
 const STEM_SAMPLES = Math.min(num('BENCH_STEM_SAMPLES', 8), 20);
 const BURST_N = 20;
 const STEM_CELLS = 2;
@@ -102,7 +110,7 @@ const PROFILE_MS = 3_000;
 const PROFILE_INTERVAL_US = 500;
 const ROUNDS = 4; // interleaving rounds per phase
 const WARMUP = 100;
-const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 720_000); // whole run, then clean up and fail
+const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 1_020_000); // whole run, then clean up and fail
 const DB_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'latest.json');
@@ -462,6 +470,30 @@ async function main() {
   await admin('POST', '/v1/functions', { name: 'burst', runtime: 'nodejs20', handler: 'index.handler', timeoutMs: 20_000, code: { zipBase64: zipFor(BURST_HANDLER_SRC) } });
   const burstNoStem = await burst({ cpUrl, token, fn: 'burst', n: BURST_N });
 
+  log('phase 1: gateway overhead per guard (no auth, API key + usage plan, JWT, cached Lambda authorizer)');
+  const auth = await setupAuthScenarios({ admin, gwUrl, makeTarget: target, zipFor, host: HOST });
+  targets.push(...auth.targets);
+  for (const t of auth.targets) await waitForRoute(t, gw);
+  for (const t of auth.targets) await warmup(t, WARMUP);
+  const authSeq = summarize(await interleaved(auth.targets, SEQ_REQUESTS, runSequential, opts1));
+  await auth.close();
+
+  log('phase 1: runtimes (first call on a new container, warm latency)');
+  const runtimeArgs = (url) => ({
+    root: ROOT,
+    admin: url === cpUrl ? admin : adminClient(url, token),
+    invokeTarget: (name, p) => target(name, url, { ...invokeOpts, path: p, check: () => true }),
+    imagePresent: (image) => docker.getImage(image).inspect().then(() => true, () => false),
+    makeZip,
+    interleaved,
+    runSequential,
+    log,
+    coldSamples: RUNTIME_COLD_SAMPLES,
+    requests: RUNTIME_REQUESTS,
+    scenarioMs: SCENARIO_MS,
+  });
+  const runtimeRows = await benchRuntimes(runtimeArgs(cpUrl));
+
   log('stopping phase 1 processes');
   const s0 = Date.now();
   await stopChild(gw);
@@ -564,6 +596,9 @@ async function main() {
   const burstStem = await burst({ cpUrl: cpUrl2, token, fn: 'burst2', n: BURST_N });
 
   const asyncBurst = await benchAsync({ cpUrl: cpUrl2, token, databaseUrl, admin: admin2 });
+  log('phase 2: runtimes (first call on a stem cell)');
+  const stemByRuntime = await benchStemCells({ ...runtimeArgs(cpUrl2), waitForStemCell: (runtime) => waitForStemCells(cpUrl2, 1, 15_000, runtime) });
+
   await stopChild(one, 60_000);
   await stopChild(baseline.handle);
   await floor.stop();
@@ -595,6 +630,9 @@ async function main() {
     startupSplitMs,
     startupOneMs,
     shutdownMs,
+    authSeq,
+    runtimeRows,
+    stemByRuntime,
   });
   json.async = asyncBurst;
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
@@ -806,6 +844,13 @@ function report(r) {
   }
   L();
 
+  const auth = authReport(r.authSeq, f, r3);
+  for (const l of auth.lines) L(l);
+  L();
+  const runtimes = formatRuntimes(r.runtimeRows, stats, r.stemByRuntime);
+  for (const l of runtimes.lines) L(l);
+  L();
+
   const targetsIn = {
     gw1: r.seq2.routed_1p,
     floor1: r.seq2.floor,
@@ -896,6 +941,8 @@ function report(r) {
     warmContainers: r.envCount1,
     startupMs: { split: r.startupSplitMs, oneProcess: r.startupOneMs },
     shutdownMs: r.shutdownMs,
+    guards: auth.json,
+    runtimes: roundAll(runtimes.json),
   };
   return json;
 }

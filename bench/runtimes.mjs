@@ -4,7 +4,8 @@
  * (direct invoke, sequential, interleaved across runtimes), measured in the same run on the same
  * control plane. `provided` is measured twice: with a bash + curl bootstrap and with a compiled
  * C bootstrap (test/fixtures/functions/provided/c/bootstrap.c, built here with the host's cc).
- * Stem-cell cold starts are pending issue 3 (warm pools and stem cells) and reported as such.
+ * Stem-cell first calls are measured on a second control plane with stem cells on (`benchStemCells`),
+ * for the runtimes that can be specialised; `provided` cannot (its program is the zip's bootstrap).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -57,6 +58,7 @@ async function variants(root, log) {
  * @param {(msg: string) => void} d.log
  * @param {number} d.coldSamples
  * @param {number} d.requests warm requests per runtime
+ * @param {number} d.scenarioMs time budget of each runtime's warm requests
  */
 export async function benchRuntimes(d) {
   const all = await variants(d.root, d.log);
@@ -91,28 +93,83 @@ export async function benchRuntimes(d) {
       results.push({ v, cold, target: t });
     }
     d.log(`runtimes: warm latency, ${d.requests} sequential requests each, interleaved`);
-    const acc = await d.interleaved(results.map((r) => r.target), d.requests, d.runSequential);
+    const acc = await d.interleaved(results.map((r) => r.target), d.requests, d.runSequential, { maxMs: d.scenarioMs });
     return results.map((r) => ({ label: r.v.label, runtime: r.v.runtime, cold: r.cold, warm: acc[r.target.name] }));
   } finally {
     await Promise.allSettled(targets.map((t) => t.close()));
   }
 }
 
-/** Report lines and the JSON part for section 4. */
-export function formatRuntimes(rows, stats) {
+/** The variants a stem cell can serve: one per specialisable runtime (the first of each). */
+const STEM_CELL_RUNTIMES = ['nodejs20', 'python3.11'];
+
+/**
+ * First calls served by a stem cell, per specialisable runtime: before each sample, waits until the
+ * control plane reports a ready cell of that runtime (`gantry_stem_cells{runtime}`).
+ * @param {object} d as benchRuntimes, plus
+ * @param {(runtime: string) => Promise<boolean>} d.waitForStemCell resolves false after its own timeout
+ * @param {(name: string, p: string) => {once: () => Promise<{ms: number, headers: object}>, close: () => Promise<void>}} d.invokeTarget
+ * @returns {Promise<Record<string, {ms: number, initMs: number, kind: string}[]>>} samples by runtime
+ */
+export async function benchStemCells(d) {
+  const tag = randomBytes(3).toString('hex');
+  const out = {};
+  const targets = [];
+  try {
+    for (const v of (await variants(d.root, d.log)).filter((x) => STEM_CELL_RUNTIMES.includes(x.runtime))) {
+      if (!(await d.imagePresent(`gantry/${v.runtime}:latest`))) continue;
+      d.log(`runtimes: ${v.label}: ${d.coldSamples} first calls on stem cells`);
+      const samples = [];
+      const end = Date.now() + 60_000;
+      for (let i = 0; i < d.coldSamples && Date.now() < end; i++) {
+        if (!(await d.waitForStemCell(v.runtime))) d.log(`runtimes: no ${v.runtime} stem cell ready; sampling anyway`);
+        const name = `rt-${v.runtime.replace(/[^a-z0-9]+/g, '-')}-stem-${i}`;
+        const zip = d.makeZip([...v.files, { name: 'sample.txt', content: `${tag} ${i}\n` }]).toString('base64');
+        await d.admin('POST', '/v1/functions', { name, runtime: v.runtime, handler: v.handler, code: { zipBase64: zip } });
+        const t = d.invokeTarget(name, `/v1/functions/${name}/invoke`);
+        targets.push(t);
+        const first = await t.once();
+        samples.push({ ms: first.ms, initMs: Number(first.headers['x-gantry-init-duration-ms'] ?? NaN), kind: String(first.headers['x-gantry-cold-start-kind'] ?? 'none') });
+      }
+      out[v.runtime] = samples;
+    }
+    return out;
+  } finally {
+    await Promise.allSettled(targets.map((t) => t.close()));
+  }
+}
+
+/** Report lines and the JSON part for section 4; `stem` is benchStemCells' result (by runtime). */
+export function formatRuntimes(rows, stats, stem = {}) {
   const f = (x, n = 2) => (Number.isFinite(x) ? x.toFixed(n) : '-');
   const pad = (s, n) => String(s).padEnd(n);
-  const lines = ['4. Runtimes: echo function, direct invoke (ms). Cold = first call after create, new container; stem cell pending issue 3'];
-  lines.push(`${pad('', 24)}${pad('warm p50', 10)}${pad('warm p99', 10)}${pad('cold p50', 10)}${pad('cold min-max', 14)}${pad('init p50', 10)}${pad('stem cell', 11)}n/err`);
+  const lines = ['5. Runtimes: echo function, direct invoke (ms). Cold = first call after create: a new container (stem cells off), or a stem cell (stem cells on)'];
+  lines.push(`${pad('', 24)}${pad('warm p50', 10)}${pad('warm p99', 10)}${pad('cold p50', 10)}${pad('cold min-max', 14)}${pad('init p50', 10)}${pad('stem p50', 10)}${pad('stem init', 11)}${pad('stem/cold', 11)}n/err`);
   const json = {};
   for (const r of rows) {
     const w = stats(r.warm.samples);
     const c = stats(r.cold.map((x) => x.ms));
     const i = stats(r.cold.map((x) => x.initMs));
+    // Only samples a stem cell really served count; the first variant of a runtime owns its row.
+    const stemRows = rows.find((x) => x.runtime === r.runtime) === r ? (stem[r.runtime] ?? []).filter((x) => x.kind === 'stem-cell') : [];
+    const s = stats(stemRows.map((x) => x.ms));
+    const si = stats(stemRows.map((x) => x.initMs));
+    const stemCol = stemRows.length > 0 ? f(s.p50, 0) : r.runtime === 'provided' ? 'n/a' : '-';
     lines.push(
-      `${pad(r.label, 24)}${pad(f(w.p50), 10)}${pad(f(w.p99), 10)}${pad(f(c.p50, 0), 10)}${pad(`${f(c.min, 0)}-${f(c.max, 0)}`, 14)}${pad(f(i.p50, 0), 10)}${pad('pending', 11)}${w.n}/${r.warm.errors}`,
+      `${pad(r.label, 24)}${pad(f(w.p50), 10)}${pad(f(w.p99), 10)}${pad(f(c.p50, 0), 10)}${pad(`${f(c.min, 0)}-${f(c.max, 0)}`, 14)}${pad(f(i.p50, 0), 10)}${pad(stemCol, 10)}${pad(stemRows.length > 0 ? f(si.p50, 0) : '-', 11)}${pad(stemRows.length > 0 ? f(s.p50 / c.p50, 3) : '-', 11)}${w.n}/${r.warm.errors}`,
     );
-    json[r.label] = { warmP50: w.p50, warmP99: w.p99, n: w.n, errors: r.warm.errors, coldP50: c.p50, coldMin: c.min, coldMax: c.max, initP50: i.p50, coldSamples: r.cold.length, stemCell: 'pending issue 3' };
+    json[r.label] = {
+      warmP50: w.p50,
+      warmP99: w.p99,
+      n: w.n,
+      errors: r.warm.errors,
+      coldP50: c.p50,
+      coldMin: c.min,
+      coldMax: c.max,
+      initP50: i.p50,
+      coldSamples: r.cold.length,
+      stemCell: stemRows.length > 0 ? { p50: s.p50, min: s.min, max: s.max, initP50: si.p50, samples: stemRows.length, ofColdP50: s.p50 / c.p50 } : r.runtime === 'provided' ? 'not specialisable' : 'no samples',
+    };
   }
   return { lines, json };
 }

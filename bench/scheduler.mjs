@@ -162,11 +162,11 @@ export async function firstCallSample({ admin, invoke, name, src, zip, memoryMb 
   };
 }
 
-/** Waits (bounded) until the control plane reports at least `n` idle stem cells. */
-export async function waitForStemCells(cpUrl, n, timeoutMs = 15_000) {
+/** Waits (bounded) until the control plane reports at least `n` ready stem cells of `runtime`. */
+export async function waitForStemCells(cpUrl, n, timeoutMs = 15_000, runtime = 'nodejs20') {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const have = metricSum(await scrapeMetrics(cpUrl), 'gantry_environments', { state: 'stem-cell' });
+    const have = metricSum(await scrapeMetrics(cpUrl), 'gantry_stem_cells', { runtime });
     if (have >= n) return true;
     if (Date.now() > end) return false;
     await sleep(100);

@@ -54,6 +54,21 @@ export function quotaPeriodEndMs(period: QuotaPeriod, epochMs: number): number {
   }
 }
 
+/**
+ * The quota limit in force at `epochMs` (compat.md §7, the AWS API reference's reading of
+ * `offset`): `offset` requests are subtracted from the limit in the plan's initial period, the
+ * one holding its creation; every later period has the full limit.
+ */
+export function quotaLimitAt(
+  quota: { readonly limit: number; readonly period: QuotaPeriod; readonly offset?: number | undefined },
+  planCreatedAtMs: number,
+  epochMs: number,
+): number {
+  const offset = quota.offset ?? 0;
+  if (offset === 0 || quotaPeriodStartMs(quota.period, epochMs) !== quotaPeriodStartMs(quota.period, planCreatedAtMs)) return quota.limit;
+  return Math.max(0, quota.limit - offset);
+}
+
 /** Redis key names for one installation (its prefix). */
 export class UsageKeys {
   constructor(private readonly keys: RedisKeys) {}

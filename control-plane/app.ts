@@ -14,6 +14,7 @@ import { GantryError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { createRedis, RedisKeys, type Redis } from '../common/redis.js';
 import { TokenAuth } from './admin/auth.js';
+import { NodeHeartbeat } from './cluster/node-heartbeat.js';
 import { bootstrapTokens } from './admin/tokens.js';
 import { CodeCache } from './code/code-cache.js';
 import { API_ZIP_LIMITS } from './code/zip-archive.js';
@@ -104,7 +105,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   );
   const ledger = new PostgresLedger(pool);
   const limiter = new ConcurrencyLimiter();
-  const metrics = new ControlPlaneMetrics(() => scheduler.stats(), () => limiter.inUse());
+  const metrics = new ControlPlaneMetrics(() => scheduler.stats(), () => limiter.inUse(), () => scheduler.stemCellsByRuntime());
   const invoker = new Invoker(
     { functions: functionCache, scheduler, limiter, ledger, metrics, logger: logger.child({ component: 'invoker' }) },
     { region: config.GANTRY_REGION, nodeId: config.GANTRY_NODE_ID },
@@ -128,6 +129,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     },
   );
 
+  let heartbeat: NodeHeartbeat | undefined;
   let auth: TokenAuth | undefined;
   let internalToken = '';
   let server: http.Server | undefined;
@@ -198,6 +200,11 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       srv.listen(config.GANTRY_CONTROL_PLANE_PORT, config.GANTRY_BIND_HOST, () => resolve());
     });
     const port = (srv.address() as AddressInfo).port;
+    heartbeat = new NodeHeartbeat(
+      { redis, keys, load: () => ({ inFlight: invoker.inFlightCount, freeMemoryMb: config.GANTRY_NODE_MEMORY_MB - scheduler.stats().memoryInUseMb }), logger: logger.child({ component: 'cluster' }) },
+      { nodeId: config.GANTRY_NODE_ID, url: config.GANTRY_NODE_URL ?? defaultNodeUrl(config.GANTRY_BIND_HOST, port), intervalMs: config.GANTRY_NODE_HEARTBEAT_INTERVAL_MS },
+    );
+    await heartbeat.start();
     logger.info({ port, node: config.GANTRY_NODE_ID }, 'control plane listening');
     return port;
   }
@@ -240,6 +247,8 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   }
 
   async function shutdown(p: Pool, r: Redis, s: Redis): Promise<void> {
+    // Withdrawn first, so gateways send new work elsewhere while this node drains.
+    await heartbeat?.close().catch((e: unknown) => logger.warn({ err: e as Error, step: 'heartbeat' }, 'shutdown step failed'));
     const stopped = server ? new Promise<void>((resolve) => (server as http.Server).close(() => resolve())) : Promise.resolve();
     // The worker first: it takes no new event, and running ones finish (or are left for redelivery).
     await asyncService.close(config.GANTRY_SHUTDOWN_GRACE_MS);
@@ -265,6 +274,12 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   }
 
   return { start, close, invoker, internalToken: () => internalToken };
+}
+
+/** A single-machine default: loopback unless the bind address names one interface. */
+function defaultNodeUrl(bindHost: string, port: number): string {
+  const host = bindHost === '0.0.0.0' || bindHost === '::' || bindHost === '' ? '127.0.0.1' : bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+  return `http://${host}:${port}`;
 }
 
 async function readCounters(redis: Redis, names: readonly string[]): Promise<number[]> {

@@ -21,6 +21,12 @@ const schema = z
     GANTRY_KEEP_WARM_MS: intFrom(600_000, 1_000, 86_400_000),
     // Names this node's containers (label gantry.node) so a restart removes only its own orphans.
     GANTRY_NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(os.hostname().slice(0, 64)),
+    // Where gateways reach this node, advertised in Redis. Default: this machine's loopback (or
+    // GANTRY_BIND_HOST when it names one address) and the bound port; set it on every node of a
+    // cluster whose gateways run elsewhere.
+    GANTRY_NODE_URL: z.string().url().optional(),
+    // The node's advertisement is refreshed this often and lives three times as long.
+    GANTRY_NODE_HEARTBEAT_INTERVAL_MS: intFrom(2_000, 100, 60_000),
     GANTRY_IMAGE_PREFIX: z.string().default('gantry/'),
     // The Docker network functions with network "default" join (created when missing).
     GANTRY_FUNCTION_NETWORK: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('gantry-functions'),

@@ -32,7 +32,7 @@ export class ControlPlaneMetrics {
     registers: [this.registry],
   });
 
-  constructor(schedulerStats: () => SchedulerStats, concurrencyInUse: () => number) {
+  constructor(schedulerStats: () => SchedulerStats, concurrencyInUse: () => number, stemCellsByRuntime: () => Record<string, number> = () => ({})) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gantry_control_plane_' });
     new Gauge({
       name: 'gantry_environments',
@@ -41,6 +41,16 @@ export class ControlPlaneMetrics {
       registers: [this.registry],
       collect() {
         for (const [state, n] of Object.entries(schedulerStats().environments)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'gantry_stem_cells',
+      help: 'Stem cells ready to be specialised on this node, by runtime',
+      labelNames: ['runtime'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [runtime, n] of Object.entries(stemCellsByRuntime())) this.set({ runtime }, n);
       },
     });
     new Gauge({

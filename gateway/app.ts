@@ -22,6 +22,7 @@ import { LambdaAuthorizer } from './auth/lambda-authorizer.js';
 import { RedisUsageLimiter } from './throttle/usage-limiter.js';
 import { UsageKeys } from '../common/usage-keys.js';
 import { RouteSync } from './routing/route-sync.js';
+import { NodeDirectory } from './upstream/node-directory.js';
 import { RemoteUpstream } from './upstream/remote-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
 
@@ -51,6 +52,10 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
   const metrics = new GatewayMetrics();
   const routes = new RouteSync({ pool, subscriber, channel: keys.configChannel, logger: logger.child({ component: 'routes' }) }, config.GANTRY_ROUTE_RESYNC_INTERVAL_MS);
   let upstream: Upstream | undefined = overrides.upstream;
+  const nodes = new NodeDirectory(
+    { redis, keys, logger: logger.child({ component: 'nodes' }) },
+    { seedUrl: config.GANTRY_CONTROL_PLANE_URL, refreshIntervalMs: config.GANTRY_NODE_REFRESH_INTERVAL_MS },
+  );
   let server: http.Server | undefined;
   let closing: Promise<void> | undefined;
 
@@ -61,12 +66,13 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
   });
 
   async function start(): Promise<number> {
-    upstream ??= new RemoteUpstream({
-      controlPlaneUrl: config.GANTRY_CONTROL_PLANE_URL,
+    upstream ??= new RemoteUpstream(nodes, {
       internalToken: config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken()),
       connections: config.GANTRY_UPSTREAM_CONNECTIONS,
     });
     await Promise.all([subscriber.connect(), redis.connect()]);
+    // One process (`npm start`) has its invoker in hand and no nodes to look for.
+    if (!overrides.upstream) await nodes.start();
     await routes.start();
     const guard = new RouteGuard(
       {
@@ -120,6 +126,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
   function close(): Promise<void> {
     closing ??= (async () => {
       routes.stop();
+      nodes.stop();
       const srv = server;
       if (srv) {
         await new Promise<void>((resolve) => {

@@ -6,7 +6,11 @@ const schema = z.object({
   ...sharedShape,
   GANTRY_GATEWAY_PORT: intFrom(8080, 0, 65535),
   GANTRY_BIND_HOST: z.string().default('0.0.0.0'),
+  // The seed: used while Redis advertises no control-plane node (live nodes come from Redis).
   GANTRY_CONTROL_PLANE_URL: urlString('http://127.0.0.1:9000'),
+  // How often the live control-plane nodes are reread from Redis (a dead node's key expires
+  // within three of its heartbeats; this adds at most one interval).
+  GANTRY_NODE_REFRESH_INTERVAL_MS: intFrom(1_000, 100, 60_000),
   // API Gateway's default integration timeout is 29 s (api.md).
   GANTRY_INTEGRATION_TIMEOUT_MS: intFrom(29_000, 50, 900_000),
   // A safety net under Redis pub/sub: a missed notification is picked up within this time.

@@ -270,7 +270,7 @@ build_nodejs20() {
     cp "$dir/Dockerfile.local" "$ctx/Dockerfile"
     log "building $image from $BASE_IMAGE with the host's node $version"
   fi
-  docker_build "$image" "$ctx" nodejs20 "$version" --build-arg "NODE_VERSION=$version"
+  docker_build "$image" "$ctx" nodejs20 "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version"
   verify_image "$image" nodejs20 v20. /usr/local/bin/node --version
   finish_image "$image"
 }
@@ -303,7 +303,7 @@ build_python311() {
   version="$(docker run --rm --network none --entrypoint /usr/local/bin/python3 "$stage" -c 'import platform; print(platform.python_version())')" ||
     die "cannot run python3 in the python stage of $image"
   [[ "$version" == 3.11.* ]] || die "the python stage of $image has Python $version; python3.11 needs 3.11.*"
-  docker_build "$image" "$ctx" python3.11 "$version" --build-arg "PYTHON_VERSION=$version"
+  docker_build "$image" "$ctx" python3.11 "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version"
   verify_image "$image" python3.11 3.11. /usr/local/bin/python3 -c 'import platform; print(platform.python_version())'
   finish_image "$image"
 }
@@ -330,7 +330,7 @@ build_provided() {
     die "cannot read /etc/debian_version from $base"
   [[ "$version" == debian-12.* ]] || die "$base is $version; provided is built on Debian 12 (bookworm)"
   log "building $image from $base ($version)"
-  docker_build "$image" "$ctx" provided "$version" --build-arg "DEBIAN_RELEASE=$version"
+  docker_build "$image" "$ctx" provided "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version"
   verify_image "$image" provided debian-12. /bin/sh -c 'echo "debian-$(cat /etc/debian_version)"'
   finish_image "$image"
 }

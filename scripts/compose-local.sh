@@ -12,8 +12,8 @@
 #   *             any other docker-compose command with the same -f files (ps, logs, config, ...)
 #
 # What `prepare` does on the host (nothing is pulled from a registry):
-#   - builds gantry/debian-base:bookworm and gantry/nodejs20:latest with
-#     `scripts/build-images.sh --local` when either is missing;
+#   - builds gantry/debian-base:bookworm and the runtime images (nodejs20, python3.11, provided) with
+#     `scripts/build-images.sh --local` when any is missing;
 #   - assembles deploy/.build/app: the host's Node 20 binary, the app compiled with the host's
 #     npm/tsc, production node_modules (npm ci --omit=dev; the npm registry is reached from the
 #     host, whose proxies/CAs build containers may not share), migrations/, and Dockerfile.local;
@@ -57,9 +57,12 @@ deps_stamp() {
 
 prepare_images() {
   docker info >/dev/null 2>&1 || die "docker engine not reachable (start it with: npm run services)"
-  if docker image inspect gantry/debian-base:bookworm >/dev/null 2>&1 &&
-    docker image inspect gantry/nodejs20:latest >/dev/null 2>&1; then
-    log "gantry/debian-base:bookworm and gantry/nodejs20:latest present (rebuild: npm run images -- --local)"
+  local image missing=0
+  for image in gantry/debian-base:bookworm gantry/nodejs20:latest gantry/python3.11:latest gantry/provided:latest; do
+    docker image inspect "$image" >/dev/null 2>&1 || missing=1
+  done
+  if ((missing == 0)); then
+    log "the Debian base and the runtime images are present (rebuild: npm run images -- --local)"
     return 0
   fi
   log "building the Debian base and runtime images: scripts/build-images.sh --local"

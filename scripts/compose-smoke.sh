@@ -204,7 +204,9 @@ AUTH=(-H "Authorization: Bearer $T")
 # ------------------------------------------------------------------ walkthrough (README)
 http GET "$CP/v1/runtimes" "${AUTH[@]}"
 expect 200 "GET /v1/runtimes"
-[[ "$BODY" == *'"nodejs20"'* ]] || fail "runtime nodejs20 not listed: $BODY"
+for runtime in nodejs20 python3.11 provided; do
+  [[ "$BODY" == *"\"$runtime\""* ]] || fail "runtime $runtime not listed: $BODY"
+done
 
 python3 - "$WORK" <<'PY'
 import base64, json, sys, zipfile

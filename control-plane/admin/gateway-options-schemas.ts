@@ -74,7 +74,16 @@ export const createUsagePlanSchema = z.object({
   name: z.string().min(1).max(128),
   apis: z.array(z.string().regex(API_NAME, 'must be an API name')).max(100).default([]),
   throttle: throttle.optional(),
-  quota: z.object({ limit: z.number().int().min(0).max(2_000_000_000), period: z.enum(['DAY', 'WEEK', 'MONTH']) }).strict().optional(),
+  quota: z
+    .object({
+      limit: z.number().int().min(0).max(2_000_000_000),
+      period: z.enum(['DAY', 'WEEK', 'MONTH']),
+      // Requests subtracted from the limit in the plan's first period (compat.md §7).
+      offset: z.number().int().min(0).max(2_000_000_000).optional(),
+    })
+    .strict()
+    .refine((q) => (q.offset ?? 0) <= q.limit, { message: 'offset must not exceed limit', path: ['offset'] })
+    .optional(),
 });
 
 export const createApiKeySchema = z.object({

@@ -114,12 +114,26 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
     const existing = await this.call('list networks', () => this.docker.listNetworks({ filters: { name: [name] } }));
-    if (existing.some((n) => n.Name === name)) return;
+    const same = existing.filter((n) => n.Name === name);
+    if (same.length > 1) await this.removeDuplicateNetworks(same);
+    if (same.length > 0) return;
     try {
-      await this.call('create network', () => this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { ...labels } }));
+      // CheckDuplicate: without it the engine happily creates a second network of the same name
+      // when several control planes start at once, and every container naming it then fails
+      // ("network … is ambiguous").
+      await this.call('create network', () => this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels } }));
     } catch (e) {
       // Created concurrently by another node or test: fine.
       if (!(e instanceof ContainerRuntimeError && e.kind === 'conflict')) throw e;
+    }
+  }
+
+  /** Keeps the oldest of several same-named networks (left by an engine without the duplicate check). */
+  private async removeDuplicateNetworks(same: readonly Docker.NetworkInspectInfo[]): Promise<void> {
+    const newestFirst = [...same].sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+    for (const n of newestFirst.slice(0, -1)) {
+      // Best effort: a network some container still uses stays, and the next start tries again.
+      await this.call('remove network', () => this.docker.getNetwork(n.Id).remove()).catch(() => undefined);
     }
   }
 

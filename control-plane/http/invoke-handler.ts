@@ -83,6 +83,7 @@ function writeResult(res: http.ServerResponse, r: InvokeResult): void {
     headers['X-Gantry-Cold-Start-Kind'] = r.coldStart;
     headers['X-Gantry-Init-Duration-Ms'] = (r.initDurationUs / 1000).toFixed(2);
   }
+  if (r.environmentId !== undefined) headers['X-Gantry-Environment-Id'] = r.environmentId;
   if (r.status === 'failed') headers['X-Gantry-Function-Error'] = 'Unhandled';
   if (r.logResult !== undefined) headers['X-Gantry-Log-Result'] = r.logResult;
   res.writeHead(200, headers);
@@ -148,7 +149,12 @@ function sendError(logger: Logger, res: http.ServerResponse, e: unknown): void {
   }
   const text = JSON.stringify(body);
   const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
-  if (status === 429) headers['Retry-After'] = '1';
+  if (status === 429) {
+    headers['Retry-After'] = '1';
+    // Which limit refused it (compat.md §2.2 Reason): a gateway tries another node only when the node is full.
+    const reason = e instanceof GantryError ? e.details?.['reason'] : undefined;
+    if (typeof reason === 'string') headers['X-Gantry-Throttle-Reason'] = reason;
+  }
   // A body we refused to read: close the connection rather than drain up to 6 MiB more.
   if (status === 413) headers.Connection = 'close';
   res.writeHead(status, headers);

@@ -4,7 +4,7 @@
  */
 import { Router } from 'express';
 import { GantryError } from '../../common/errors.js';
-import { quotaPeriodStartMs, utcDate, type UsageKeys } from '../../common/usage-keys.js';
+import { quotaLimitAt, quotaPeriodStartMs, utcDate, type UsageKeys } from '../../common/usage-keys.js';
 import { createApiKeySchema, createUsagePlanSchema, DATE } from '../admin/gateway-options-schemas.js';
 import { parseBody } from '../admin/validation.js';
 import { DEFAULT_TENANT } from '../functions/function-types.js';
@@ -92,7 +92,7 @@ export function usagePlansRouter(deps: UsagePlansRouterDeps): Router {
     if (plan.quota) names.push(deps.usageKeys.quota(key.id, plan.quota.period, t));
     const values = await deps.counters.read(names);
     const items = dates.map((date, i) => ({ date, used: values[i] ?? 0 }));
-    const remaining = plan.quota ? Math.max(0, plan.quota.limit - (values[dates.length] ?? 0)) : null;
+    const remaining = plan.quota ? Math.max(0, quotaLimitAt(plan.quota, plan.createdAt.getTime(), t) - (values[dates.length] ?? 0)) : null;
     res.json({ items, remaining, ...(plan.quota ? { periodStart: utcDate(quotaPeriodStartMs(plan.quota.period, t)) } : {}) });
   });
 

@@ -38,6 +38,8 @@ export interface InvokeResult extends Classified {
   readonly durationUs: number;
   readonly initDurationUs: number;
   readonly coldStart: ColdStartKind;
+  /** The environment that ran it (absent when nothing ran, e.g. a cached init failure). */
+  readonly environmentId?: string;
   /** Base64 of the log tail, when asked for. */
   readonly logResult?: string;
 }
@@ -140,7 +142,8 @@ export class Invoker {
         // last lines a moment to arrive. Otherwise nothing waits for logs.
         if (req.logTail) await lease.log.settle(LOG_QUIET_MS, LOG_SETTLE_MAX_MS);
         lease.log.end(reportLine({ requestId: invocationId, durationUs: result.durationUs, billedMs: result.billedMs, memoryMb: version.memoryMb, initDurationUs: result.initDurationUs }));
-        return req.logTail ? { ...result, logResult: Buffer.from(lease.log.tailText()).toString('base64') } : result;
+        const ran = { ...result, environmentId: lease.environmentId };
+        return req.logTail ? { ...ran, logResult: Buffer.from(lease.log.tailText()).toString('base64') } : ran;
       } finally {
         lease.release(disposition);
       }

@@ -9,7 +9,7 @@ export const KNOWN_RUNTIMES = ['nodejs20', 'python3.11', 'provided'] as const;
 export type RuntimeId = (typeof KNOWN_RUNTIMES)[number];
 
 /** Runtimes whose client asks for its function at start (GET /gantry/v1/specialize). */
-const SPECIALIZABLE: ReadonlySet<string> = new Set(['nodejs20']);
+const SPECIALIZABLE: ReadonlySet<string> = new Set(['nodejs20', 'python3.11']);
 
 export interface RuntimeInfo {
   readonly id: string;

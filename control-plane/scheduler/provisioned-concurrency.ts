@@ -12,6 +12,7 @@ export interface ProvisionedDeps {
   readonly environments: () => Iterable<Environment>;
   readonly prewarm: (v: FunctionVersion) => Promise<Environment | undefined>;
   readonly logger: Logger;
+  readonly nowMs: () => number;
 }
 
 const FAILURE_BACKOFF_MS = 10_000;
@@ -70,13 +71,13 @@ export class ProvisionedConcurrency {
   }
 
   private async startOne(functionId: FunctionId, version: FunctionVersion): Promise<void> {
-    if (this.inFlight.has(functionId) || (this.backoffUntil.get(functionId) ?? 0) > Date.now()) return;
+    if (this.inFlight.has(functionId) || (this.backoffUntil.get(functionId) ?? 0) > this.deps.nowMs()) return;
     this.inFlight.add(functionId);
     try {
       await this.deps.prewarm(version);
       this.backoffUntil.delete(functionId);
     } catch (e) {
-      this.backoffUntil.set(functionId, Date.now() + FAILURE_BACKOFF_MS);
+      this.backoffUntil.set(functionId, this.deps.nowMs() + FAILURE_BACKOFF_MS);
       this.deps.logger.warn({ err: e as Error, function: version.name }, 'provisioned environment failed to start');
     } finally {
       this.inFlight.delete(functionId);

@@ -15,7 +15,8 @@ import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
 import type { ReadyOutcome } from '../runtime-api/runtime-reply.js';
 import { placeCode } from './code-placement.js';
 import { Environment, type EnvironmentId, type EnvironmentState } from './environment.js';
-import { EnvironmentStarter, stemCellKeyOf, stemCellKeyString, type StemCellKey } from './environment-starter.js';
+import { EnvironmentIndex } from './environment-index.js';
+import { EnvironmentStarter, stemCellKeyOf, type StemCellKey } from './environment-starter.js';
 import { lambdaEnvironment } from './isolation.js';
 import { memoryInUseMb, pickEvictions, pickExpired, pickIdle } from './placement.js';
 import { ProvisionedConcurrency } from './provisioned-concurrency.js';
@@ -76,7 +77,7 @@ export interface SchedulerStats {
 const MAINTENANCE_INTERVAL_MS = 1_000;
 
 export class Scheduler {
-  private readonly envs = new Map<EnvironmentId, Environment>();
+  private readonly envs = new EnvironmentIndex();
   private readonly starter: EnvironmentStarter;
   private readonly stemCells: StemCellPool;
   private readonly provisioned: ProvisionedConcurrency;
@@ -101,6 +102,7 @@ export class Scheduler {
       environments: () => this.envs.values(),
       prewarm: (v) => this.prewarm(v),
       logger: deps.logger,
+      nowMs: this.nowMs,
     });
     this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_INTERVAL_MS, Math.max(100, opts.keepWarmMs / 10)));
     this.timer.unref();
@@ -112,7 +114,7 @@ export class Scheduler {
     if (failed && failed.untilMs > this.nowMs()) {
       return { kind: 'init-failed', outcome: failed.outcome, initDurationUs: 0, coldStart: 'none', cached: true };
     }
-    const warm = pickIdle(this.functionEnvs(), version.versionId);
+    const warm = pickIdle(this.envs.ofVersion(version.versionId), version.versionId);
     if (warm) {
       warm.transition('busy');
       return { kind: 'lease', lease: this.leaseFor(warm, 'none', 0) };
@@ -156,6 +158,13 @@ export class Scheduler {
     return { environments, memoryInUseMb };
   }
 
+  /** Ready stem cells by runtime (the per-runtime split of `stats().environments['stem-cell']`). */
+  stemCellsByRuntime(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const env of this.envs.values()) if (env.isStemCell && env.state === 'idle') out[env.runtime] = (out[env.runtime] ?? 0) + 1;
+    return out;
+  }
+
   /** Idempotent: destroys every environment this node owns, including ones still starting. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -168,15 +177,9 @@ export class Scheduler {
     return this.closing;
   }
 
-  private *functionEnvs(): Iterable<Environment> {
-    for (const env of this.envs.values()) if (!env.isStemCell) yield env;
-  }
-
   private takeStemCell(key: StemCellKey): Environment | undefined {
-    const want = stemCellKeyString(key);
-    for (const env of this.envs.values()) {
-      if (!env.isStemCell || env.state !== 'idle' || env.exited) continue;
-      if (stemCellKeyString(env.stemKey()) !== want) continue;
+    for (const env of this.envs.cellsOf(key)) {
+      if (env.state !== 'idle' || env.exited) continue;
       env.transition('busy');
       return env;
     }
@@ -186,6 +189,7 @@ export class Scheduler {
   /** Binds a ready stem cell to `version`: code in place, environment handed over, handler loaded. */
   private async specialize(env: Environment, version: FunctionVersion): Promise<AcquireOutcome> {
     env.bind(version);
+    this.envs.bound(env);
     const startedNs = process.hrtime.bigint();
     try {
       await placeCode(await this.deps.codeDirFor(version), env.dirs.taskDir);
@@ -272,7 +276,7 @@ export class Scheduler {
   }
 
   private register(env: Environment): Environment {
-    this.envs.set(env.id, env);
+    this.envs.add(env);
     return env;
   }
 
@@ -322,7 +326,8 @@ export class Scheduler {
     this.refilling = true;
     try {
       for (const { key, count } of this.stemCells.targets(await this.deps.stemCellRuntimes())) {
-        const have = [...this.envs.values()].filter((e) => e.isStemCell && !e.isDead && stemCellKeyString(e.stemKey()) === stemCellKeyString(key)).length;
+        let have = 0;
+        for (const e of this.envs.cellsOf(key)) if (!e.isDead) have += 1;
         for (let i = have; i < count && !this.closing; i++) if (!(await this.startStemCell(key))) return;
       }
     } catch (e) {
@@ -353,7 +358,7 @@ export class Scheduler {
   private async destroy(env: Environment, reason: string): Promise<void> {
     if (env.isDead) return;
     env.transition('dead');
-    this.envs.delete(env.id);
+    this.envs.delete(env);
     this.deps.logger.debug({ environmentId: env.id, reason }, 'environment destroyed');
     for (const err of await this.starter.remove(env)) {
       // Best-effort cleanup: the orphan sweep at the next start removes what is left.

@@ -18,6 +18,8 @@ export interface ThrottleSettings {
 export interface QuotaSettings {
   readonly limit: number;
   readonly period: QuotaPeriod;
+  /** Requests subtracted from the limit in the plan's initial period. */
+  readonly offset?: number | undefined;
 }
 
 export interface UsagePlanRecord {

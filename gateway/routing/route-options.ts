@@ -25,20 +25,21 @@ export function throttleFrom(raw: unknown): ThrottleConfig | undefined {
   return typeof rateLimit === 'number' && typeof burstLimit === 'number' && rateLimit >= 0 && burstLimit >= 0 ? { rateLimit, burstLimit } : undefined;
 }
 
-export function quotaFrom(raw: unknown): QuotaConfig | undefined {
+export function quotaFrom(raw: unknown, planCreatedAtMs: number): QuotaConfig | undefined {
   if (!isObject(raw)) return undefined;
-  const { limit, period } = raw;
+  const { limit, period, offset } = raw;
   const okPeriod = period === 'DAY' || period === 'WEEK' || period === 'MONTH';
-  return typeof limit === 'number' && limit >= 0 && okPeriod ? { limit, period } : undefined;
+  if (typeof limit !== 'number' || limit < 0 || !okPeriod) return undefined;
+  return { limit, period, planCreatedAtMs, ...(typeof offset === 'number' && offset > 0 ? { offset } : {}) };
 }
 
-export function apiKeyFrom(row: { id: string; usage_plan_id: string; apis: unknown; throttle: unknown; quota: unknown }): ApiKeyDefinition {
+export function apiKeyFrom(row: { id: string; usage_plan_id: string; apis: unknown; throttle: unknown; quota: unknown; plan_created_at: Date }): ApiKeyDefinition {
   return {
     id: row.id,
     usagePlanId: row.usage_plan_id,
     apis: new Set(Array.isArray(row.apis) ? row.apis.filter((a): a is string => typeof a === 'string') : []),
     throttle: throttleFrom(row.throttle),
-    quota: quotaFrom(row.quota),
+    quota: quotaFrom(row.quota, row.plan_created_at.getTime()),
   };
 }
 

@@ -25,6 +25,9 @@ export interface ThrottleConfig {
 export interface QuotaConfig {
   readonly limit: number;
   readonly period: 'DAY' | 'WEEK' | 'MONTH';
+  /** Requests subtracted from the limit in the plan's initial period (the one holding `planCreatedAtMs`). */
+  readonly offset?: number;
+  readonly planCreatedAtMs: number;
 }
 
 /** api.md route option `authorizer` of type `jwt` (compat.md §8.1), defaults filled in. */

@@ -22,6 +22,7 @@ interface KeyRow {
   apis: unknown;
   throttle: unknown;
   quota: unknown;
+  plan_created_at: Date;
 }
 
 interface Row {
@@ -57,7 +58,7 @@ export async function loadSnapshot(pool: Pool): Promise<LoadedSnapshot> {
     ).rows;
     const keys = (
       await client.query<KeyRow>(
-        'SELECT k.id, k.key_sha256, k.usage_plan_id, p.apis, p.throttle, p.quota FROM api_keys k JOIN usage_plans p ON p.id = k.usage_plan_id',
+        'SELECT k.id, k.key_sha256, k.usage_plan_id, p.apis, p.throttle, p.quota, p.created_at AS plan_created_at FROM api_keys k JOIN usage_plans p ON p.id = k.usage_plan_id',
       )
     ).rows;
     await client.query('COMMIT');

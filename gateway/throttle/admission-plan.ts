@@ -3,7 +3,7 @@
  * and its per-day usage when the route requires a key, and the route's own bucket when it has a
  * throttle. `undefined` means nothing to check, so the request never touches Redis.
  */
-import { quotaPeriodEndMs, USAGE_RETENTION_DAYS, utcDate, type UsageKeys } from '../../common/usage-keys.js';
+import { quotaLimitAt, quotaPeriodEndMs, USAGE_RETENTION_DAYS, utcDate, type UsageKeys } from '../../common/usage-keys.js';
 import type { ApiKeyDefinition, RouteDefinition } from '../routing/route-snapshot.js';
 import type { AdmissionRequest } from './usage-limiter.js';
 
@@ -25,7 +25,8 @@ export function planAdmission(
       // A day of slack past the period's end: a gateway whose clock runs slightly behind still
       // finds the counter of the period it thinks it is in.
       const ttlMs = quotaPeriodEndMs(apiKey.quota.period, nowMs) - nowMs + DAY_MS;
-      request.quota = { name: keys.quota(apiKey.id, apiKey.quota.period, nowMs), limit: apiKey.quota.limit, ttlMs };
+      const limit = quotaLimitAt(apiKey.quota, apiKey.quota.planCreatedAtMs, nowMs);
+      request.quota = { name: keys.quota(apiKey.id, apiKey.quota.period, nowMs), limit, ttlMs };
     }
     request.usageDay = { name: keys.day(apiKey.id, utcDate(nowMs)), ttlMs: USAGE_RETENTION_DAYS * DAY_MS };
   }

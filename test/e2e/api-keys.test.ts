@@ -96,6 +96,29 @@ t.test('a quota of 10 admits exactly 10 requests across two gateways, then Limit
   t.equal(tally['429 {"message":"Limit Exceeded"}'], 20);
 });
 
+t.test("a quota offset is taken off the limit in the plan's first period (compat.md §7)", async (t) => {
+  const plan = await json<{ id: string; quota: unknown }>(await stack.admin('POST', '/v1/usage-plans', { name: 'offset', apis: ['shop'], quota: { limit: 5, period: 'DAY', offset: 3 } }), 201, t);
+  t.strictSame(plan.quota, { limit: 5, period: 'DAY', offset: 3 });
+  const key = await json<{ id: string; value: string }>(await stack.admin('POST', '/v1/api-keys', { name: 'offset', usagePlanId: plan.id }), 201, t);
+  const headers = { 'x-api-key': key.value };
+  let admitted = 0;
+  // Until a gateway has the new key it answers 403, which counts nothing.
+  for (const gw of gateways) {
+    const knows = async () => {
+      const res = await fetch(`${gw}/shop/keyed`, { headers });
+      await res.text();
+      if (res.status === 200) admitted += 1;
+      return res.status !== 403;
+    };
+    t.ok(await eventually(knows, 5_000), `${gw} knows the key`);
+  }
+  const tally = await spread('/shop/keyed', 10, headers);
+  admitted += Object.entries(tally).filter(([k]) => k.startsWith('200 ')).reduce((n, [, v]) => n + v, 0);
+  t.equal(admitted, 2, 'a limit of 5 less an offset of 3, this first day');
+  const usage = await json<{ remaining: number }>(await stack.admin('GET', `/v1/api-keys/${key.id}/usage`), 200, t);
+  t.equal(usage.remaining, 0);
+});
+
 t.test('usage per key per day is queryable, with what is left of the quota', async (t) => {
   const usage = await json<{ items: { date: string; used: number }[]; remaining: number }>(await stack.admin('GET', `/v1/api-keys/${keys['gold']?.id}/usage`), 200, t);
   const today = new Date().toISOString().slice(0, 10);
@@ -140,6 +163,7 @@ t.test('bad usage plan and key requests get their admin errors', async (t) => {
   const cases: [string, string, unknown, number][] = [
     ['a plan for an unknown API', '/v1/usage-plans', { name: 'x', apis: ['nope'] }, 400],
     ['a quota with an unknown period', '/v1/usage-plans', { name: 'x', quota: { limit: 1, period: 'YEAR' } }, 400],
+    ['a quota offset over its limit', '/v1/usage-plans', { name: 'x', quota: { limit: 1, period: 'DAY', offset: 2 } }, 400],
     ['a negative burst', '/v1/usage-plans', { name: 'x', throttle: { rateLimit: 1, burstLimit: -1 } }, 400],
     ['a key for an unknown plan', '/v1/api-keys', { name: 'x', usagePlanId: 'up-nope' }, 400],
     ['a key value too short', '/v1/api-keys', { name: 'x', usagePlanId: plans['roomy'], value: 'short' }, 400],

@@ -34,6 +34,7 @@ await t.test('past the node memory budget a call is throttled at once, never que
   const started = Date.now();
   const fifth = await invoke('hog', { ms: 0 });
   t.equal(fifth.status, 429);
+  t.equal(fifth.headers.get('x-gantry-throttle-reason'), 'ConcurrentInvocationLimitExceeded', 'the node is full');
   t.match(await fifth.json(), { error: { type: 'TooManyRequests' } });
   t.ok(Date.now() - started < 2_000, 'answered at once');
   t.same((await Promise.all(busy)).map((r) => r.status), [200, 200, 200, 200]);

@@ -32,6 +32,7 @@ await t.test('reserved concurrency limits a function at once with 429, and 0 thr
   await eventually(async () => gauge(await metrics(), 'gantry_concurrency_in_use') >= 1, 3_000);
   const throttled = await invoke('narrow', { ms: 0 });
   t.equal(throttled.status, 429);
+  t.equal(throttled.headers.get('x-gantry-throttle-reason'), 'ReservedFunctionConcurrentInvocationLimitExceeded');
   t.match(await throttled.json(), { error: { type: 'TooManyRequests' } });
   t.equal((await slow).status, 200);
   t.equal((await invoke('narrow', { ms: 0 })).status, 200, 'the slot is free again');

@@ -7,6 +7,7 @@ timeout; posts are bounded.
 """
 import errno
 import http.client
+import json
 import socket
 import time
 from urllib.parse import quote
@@ -95,6 +96,20 @@ class RuntimeClient(object):
         if not request_id:
             raise RuntimeApiError("GET %s answered 200 without Lambda-Runtime-Aws-Request-Id" % path, status)
         return NextInvocation(request_id, body, headers)
+
+    def specialize(self):
+        """Stem cells only: block until the platform assigns a function, then return the
+        environment it gives (handler, function name, the function's own variables, ...)."""
+        path = "/gantry/v1/specialize"
+        status, _, body = self._request("GET", path, None, {}, None)
+        if status != 200:
+            raise RuntimeApiError("GET %s answered %d: %s" % (path, status, _snippet(body)), status)
+        try:
+            parsed = json.loads(body.decode("utf-8"))
+        except ValueError as e:
+            raise RuntimeApiError("GET %s answered a body that is not JSON: %s" % (path, e), status)
+        environment = parsed.get("environment") if isinstance(parsed, dict) else None
+        return {str(k): str(v) for k, v in environment.items()} if isinstance(environment, dict) else {}
 
     def post_invocation_response(self, request_id, body, content_type):
         self._post(

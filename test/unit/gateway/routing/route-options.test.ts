@@ -27,12 +27,15 @@ t.test('fails an unreadable authorizer closed and drops an unreadable throttle',
 });
 
 t.test('reads an API key row with its plan', async (t) => {
-  const key = apiKeyFrom({ id: 'ak1', usage_plan_id: 'up1', apis: ['shop', 5], throttle: { rateLimit: 1, burstLimit: 2 }, quota: { limit: 10, period: 'WEEK' } });
+  const created = new Date('2026-11-01T10:00:00Z');
+  const key = apiKeyFrom({ id: 'ak1', usage_plan_id: 'up1', apis: ['shop', 5], throttle: { rateLimit: 1, burstLimit: 2 }, quota: { limit: 10, period: 'WEEK' }, plan_created_at: created });
   t.equal(key.id, 'ak1');
   t.strictSame([...key.apis], ['shop']);
   t.strictSame(key.throttle, { rateLimit: 1, burstLimit: 2 });
-  t.strictSame(key.quota, { limit: 10, period: 'WEEK' });
-  const bare = apiKeyFrom({ id: 'ak2', usage_plan_id: 'up1', apis: null, throttle: null, quota: { limit: 10, period: 'YEAR' } });
+  t.strictSame(key.quota, { limit: 10, period: 'WEEK', planCreatedAtMs: created.getTime() });
+  const offset = apiKeyFrom({ id: 'ak3', usage_plan_id: 'up1', apis: [], throttle: null, quota: { limit: 10, period: 'DAY', offset: 4 }, plan_created_at: created });
+  t.strictSame(offset.quota, { limit: 10, period: 'DAY', planCreatedAtMs: created.getTime(), offset: 4 });
+  const bare = apiKeyFrom({ id: 'ak2', usage_plan_id: 'up1', apis: null, throttle: null, quota: { limit: 10, period: 'YEAR' }, plan_created_at: created });
   t.equal(bare.apis.size, 0);
   t.equal(bare.throttle, undefined);
   t.equal(bare.quota, undefined);

@@ -6,7 +6,7 @@ import type { ApiKeyDefinition } from '../../../../gateway/routing/route-snapsho
 
 const keys = new UsageKeys(new RedisKeys('p:'));
 const NOW = Date.parse('2026-11-25T13:00:00Z'); // a Wednesday
-const KEY: ApiKeyDefinition = { id: 'ak1', usagePlanId: 'up1', apis: new Set(['shop']), throttle: { rateLimit: 10, burstLimit: 20 }, quota: { limit: 1000, period: 'WEEK' } };
+const KEY: ApiKeyDefinition = { id: 'ak1', usagePlanId: 'up1', apis: new Set(['shop']), throttle: { rateLimit: 10, burstLimit: 20 }, quota: { limit: 1000, period: 'WEEK', planCreatedAtMs: Date.parse('2026-10-01T00:00:00Z') } };
 
 t.test('checks nothing for a route without throttle and without a key', async (t) => {
   t.equal(planAdmission(keys, { id: 'r1' }, undefined, NOW), undefined);
@@ -24,6 +24,17 @@ t.test('checks the plan bucket, the period quota and counts the day for a key', 
   t.strictSame(plan?.quota, { name: 'p:quota:ak1:WEEK:2026-11-23', limit: 1000, ttlMs: Date.parse('2026-11-30T00:00:00Z') - NOW + 86_400_000 });
   t.equal(plan?.usageDay?.name, 'p:usage:ak1:2026-11-25');
   t.equal(plan?.routeBucket, undefined);
+});
+
+t.test('subtracts the offset from the limit in the plan\'s initial period only (compat.md §7)', async (t) => {
+  const created = Date.parse('2026-11-24T08:00:00Z'); // Tuesday of NOW's ISO week
+  const withOffset: ApiKeyDefinition = { ...KEY, quota: { limit: 1000, period: 'WEEK', offset: 300, planCreatedAtMs: created } };
+  t.equal(planAdmission(keys, { id: 'r1' }, withOffset, NOW)?.quota?.limit, 700, 'the week the plan was created in');
+  t.equal(planAdmission(keys, { id: 'r1' }, withOffset, Date.parse('2026-11-30T00:00:00Z'))?.quota?.limit, 1000, 'the next week');
+  const older: ApiKeyDefinition = { ...KEY, quota: { limit: 1000, period: 'WEEK', offset: 300, planCreatedAtMs: Date.parse('2026-11-22T23:59:59Z') } };
+  t.equal(planAdmission(keys, { id: 'r1' }, older, NOW)?.quota?.limit, 1000, 'a plan created the Sunday before');
+  const over: ApiKeyDefinition = { ...KEY, quota: { limit: 10, period: 'DAY', offset: 10, planCreatedAtMs: NOW - 1000 } };
+  t.equal(planAdmission(keys, { id: 'r1' }, over, NOW)?.quota?.limit, 0, 'an offset equal to the limit admits nothing that first day');
 });
 
 t.test('counts the day even for a key whose plan has no throttle and no quota', async (t) => {
