@@ -65,6 +65,9 @@ const schema = z
     if (c.GANTRY_DATA_DIR !== '' && !c.GANTRY_DATA_DIR.startsWith('/')) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_DATA_DIR'], message: 'must be an absolute path' });
     }
+    if (c.GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS < c.GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS'], message: 'must be at least GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS' });
+    }
   });
 
 export type ControlPlaneConfig = Readonly<z.output<typeof schema>>;
