@@ -173,6 +173,19 @@ await t.test('a burst waits for the reserved concurrency instead of being thrott
   t.ok(moreDone.every((d) => d?.status === 'succeeded'));
 });
 
+await t.test('events of a function deleted before they run end as failed with ResourceNotFound', async (t) => {
+  await deployFunction(t, stack, 'doomed', nodeZip(SLEEP));
+  t.equal((await admin('PATCH', '/v1/functions/doomed', { reservedConcurrency: 1 })).status, 200);
+  const ids = await Promise.all([1, 2, 3].map(() => invokeAsync(t, admin, 'doomed', { ms: 1500 })));
+  t.ok(await eventually(async () => (await Promise.all(ids.map((id) => invocation(admin, id)))).some((v) => v?.status === 'running'), 20_000));
+  t.equal((await admin('DELETE', '/v1/functions/doomed')).status, 204);
+  const done = await Promise.all(ids.map((id) => settled(admin, id, 30_000)));
+  const failed = done.filter((d) => d?.status === 'failed');
+  t.ok(failed.length >= 2, `the ones still queued failed (${failed.length})`);
+  t.ok(failed.every((d) => (d?.error as { errorType?: string }).errorType === 'ResourceNotFound'));
+  t.ok(done.every((d) => d !== undefined), 'none left without an outcome');
+});
+
 await t.test('a synchronous invocation shows in GET /v1/invocations once finished, without its result', async (t) => {
   const res = await admin('POST', '/v1/functions/echo/invoke', { sync: true });
   const id = res.headers.get('x-gantry-invocation-id') as string;
