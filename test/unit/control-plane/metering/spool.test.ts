@@ -151,8 +151,8 @@ t.test('a failed write refuses its callers and new invocations, keeps the entrie
   await spool.open();
   t.doesNotThrow(() => spool.admit());
   const lost = entry();
-  await t.rejects(spool.append(lost), { type: 'ServiceUnavailable' }, 'the caller is refused');
-  t.throws(() => spool.admit(), { type: 'ServiceUnavailable', component: 'metering' }, 'new invocations are refused before they run');
+  await t.rejects(spool.append(lost), { name: 'GantryError', type: 'ServiceUnavailable' }, 'the caller is refused');
+  t.throws(() => spool.admit(), { name: 'GantryError', type: 'ServiceUnavailable', component: 'metering' }, 'new invocations are refused before they run');
   t.notOk(spool.healthy());
   failing = false;
   const deadline = Date.now() + 2_000;
@@ -172,11 +172,11 @@ t.test('an unshipped backlog over its limit refuses new invocations until shippe
   const spool = new Spool({ logger }, opts(dir, { maxBacklogBytes: 2000 }));
   await spool.open();
   for (let i = 0; i < 10; i++) await spool.append(entry());
-  t.throws(() => spool.admit(), { type: 'ServiceUnavailable' });
+  t.throws(() => spool.admit(), { name: 'GantryError', type: 'ServiceUnavailable' });
   for (let b = await spool.nextBatch(1000); b; b = await spool.nextBatch(1000)) await spool.markShipped(b);
   t.doesNotThrow(() => spool.admit());
   await spool.close();
-  await t.rejects(spool.append(entry()), { type: 'ServiceUnavailable' }, 'closed');
+  await t.rejects(spool.append(entry()), { name: 'GantryError', type: 'ServiceUnavailable' }, 'closed');
 });
 
 t.test('the shipper retries a failing sink and marks entries shipped only after it succeeded', async (t) => {
