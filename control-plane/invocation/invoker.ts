@@ -88,7 +88,8 @@ export class Invoker {
       } catch (e) {
         // The node budget throttles too (scheduler): count it with the reserved-concurrency ones.
         if (e instanceof GantryError && e.type === 'TooManyRequests') this.deps.metrics.throttles.inc({ function: version.name });
-        if (e instanceof GantryError && (e.type === 'TooManyRequests' || (e.type === 'ServiceUnavailable' && e.component === 'scheduler'))) {
+        // Refused before any code ran (a metering failure comes after the run: not a refusal).
+        if (e instanceof GantryError && (e.type === 'TooManyRequests' || (e.type === 'ServiceUnavailable' && e.component !== 'metering'))) {
           this.deps.gate?.rejected(version.tenantId, version.name, e.type === 'TooManyRequests' ? 'throttled' : 'unavailable');
         }
         throw e;

@@ -3,21 +3,23 @@
  * INSERT actually added (RETURNING, after ON CONFLICT (id, attempt) DO NOTHING) feed the rollup,
  * so writing the same batch twice — a spool replayed after a crash — changes nothing. Entries
  * older than the retention watermark were already rolled up and removed; they are skipped.
- * Arrays (unnest) instead of one parameter per value: one statement of 15 parameters whatever
- * the batch size.
+ * The batch travels as one JSON array parameter (json_to_recordset): one statement whatever the
+ * batch size, and Postgres, not the control plane's event loop, does the parsing.
  */
 import type { Pool, PoolClient } from '../../common/db.js';
 import type { LedgerEntry } from './ledger.js';
 
 const SQL = `
 WITH batch AS (
-  SELECT b.* FROM unnest($1::uuid[], $2::int[], $3::text[], $4::uuid[], $5::text[], $6::bigint[], $7::text[],
-                         $8::timestamptz[], $9::bigint[], $10::bigint[], $11::int[], $12::int[], $13::text[],
-                         $14::text[], $15::text[])
-    AS b(id, attempt, tenant_id, function_id, function_name, version_id, source, started_at, duration_us,
-         init_duration_us, billed_ms, memory_mb, cold_start, status, error_type)
-  WHERE b.started_at >= (SELECT purged_before FROM ledger_retention WHERE id = 1)
+  SELECT b."invocationId", b.attempt, b."tenantId", b."functionId", b."functionName", b."versionId", b.source, b."startedAt",
+         round(b."durationUs")::bigint AS duration_us, round(b."initDurationUs")::bigint AS init_duration_us, b."billedMs",
+         b."memoryMb", b."coldStart", b.status, b."errorType"
+  FROM json_to_recordset($1::json) AS b("invocationId" uuid, attempt int, "tenantId" text, "functionId" uuid, "functionName" text,
+         "versionId" bigint, source text, "startedAt" timestamptz, "durationUs" numeric, "initDurationUs" numeric, "billedMs" int,
+         "memoryMb" int, "coldStart" text, status text, "errorType" text)
+  WHERE b."startedAt" >= (SELECT purged_before FROM ledger_retention WHERE id = 1)
 ), ins AS (
+  -- A duplicate inside one batch (a write retried after a failure) is skipped like any conflict.
   INSERT INTO invocations (id, attempt, tenant_id, function_id, function_name, version_id, source, started_at,
                            duration_us, init_duration_us, billed_ms, memory_mb, cold_start, status, error_type)
   SELECT * FROM batch
@@ -44,17 +46,21 @@ WITH batch AS (
 )
 SELECT (SELECT count(*) FROM ins)::int AS inserted`;
 
-/** Inserts what is new in `entries`; resolves with how many were new. */
-export async function insertLedgerEntries(db: Pool | PoolClient, entries: readonly LedgerEntry[]): Promise<number> {
-  if (entries.length === 0) return 0;
-  const cols: unknown[][] = Array.from({ length: 15 }, () => new Array<unknown>(entries.length));
-  entries.forEach((e, i) => {
-    const values = [
-      e.invocationId, e.attempt, e.tenantId, e.functionId, e.functionName, e.versionId, e.source, e.startedAt.toISOString(),
-      Math.round(e.durationUs), Math.round(e.initDurationUs), e.billedMs, e.memoryMb, e.coldStart, e.status, e.errorType,
-    ];
-    for (let c = 0; c < 15; c++) (cols[c] as unknown[])[i] = values[c];
-  });
-  const r = await db.query<{ inserted: number }>(SQL, cols);
+/** The JSON form of an entry: the spool's record body and the shape the insert reads. */
+export function entryJson(e: LedgerEntry): string {
+  return JSON.stringify({ ...e, startedAt: e.startedAt.toISOString() });
+}
+
+/**
+ * Inserts what is new among `records` (entries in their JSON form, as the spool holds them, so
+ * shipping never parses or re-encodes them in Node); resolves with how many were new.
+ */
+export async function insertLedgerRecords(db: Pool | PoolClient, records: readonly string[]): Promise<number> {
+  if (records.length === 0) return 0;
+  const r = await db.query<{ inserted: number }>(SQL, [`[${records.join(',')}]`]);
   return r.rows[0]?.inserted ?? 0;
+}
+
+export function insertLedgerEntries(db: Pool | PoolClient, entries: readonly LedgerEntry[]): Promise<number> {
+  return insertLedgerRecords(db, entries.map(entryJson));
 }

@@ -6,18 +6,19 @@
  * crashed or stopped process) are replayed first and the replay is logged with what was new.
  */
 import type { Logger } from '../../common/logger.js';
-import type { LedgerEntry } from './ledger.js';
 import type { Spool, SpoolBatch } from './spool.js';
 
 export interface LedgerSink {
-  /** Inserts what is new; resolves with how many entries were new. */
-  insert(entries: readonly LedgerEntry[]): Promise<number>;
+  /** Inserts what is new among entries in their JSON form; resolves with how many were new. */
+  insert(records: readonly string[]): Promise<number>;
 }
 
 export interface ShipperDeps {
   readonly spool: Spool;
   readonly sink: LedgerSink;
   readonly logger: Logger;
+  /** Where a record Postgres refuses as data (never as a connection problem) is set aside. */
+  readonly quarantine: (record: string, error: unknown) => Promise<void>;
 }
 
 export interface ShipperOptions {
@@ -31,10 +32,11 @@ export interface ShipperStats {
   inserted: number;
   corrupt: number;
   failures: number;
+  quarantined: number;
 }
 
 export class Shipper {
-  readonly stats: ShipperStats = { shipped: 0, inserted: 0, corrupt: 0, failures: 0 };
+  readonly stats: ShipperStats = { shipped: 0, inserted: 0, corrupt: 0, failures: 0, quarantined: 0 };
   private running: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -88,7 +90,7 @@ export class Shipper {
           await this.sleep(60_000);
           continue;
         }
-        const inserted = await this.deps.sink.insert(dedupe(batch.entries));
+        const inserted = await this.insert(batch.records);
         await this.deps.spool.markShipped(batch);
         this.account(batch, inserted);
         backoffMs = this.opts.retryMinMs;
@@ -102,15 +104,36 @@ export class Shipper {
     }
   }
 
+  /**
+   * One record Postgres refuses as data (a bug, or an entry from a newer version with a value this
+   * schema does not allow) must not block every entry behind it: halve the batch until the
+   * refused records are alone, set those aside, and ship the rest. Connection errors are thrown.
+   */
+  private async insert(records: readonly string[]): Promise<number> {
+    try {
+      return await this.deps.sink.insert(records);
+    } catch (e) {
+      if (!isDataError(e)) throw e;
+      if (records.length === 1) {
+        await this.deps.quarantine(records[0] as string, e);
+        this.stats.quarantined += 1;
+        this.deps.logger.error({ err: e as Error }, 'ledger entry refused by Postgres; set aside in the quarantine file');
+        return 0;
+      }
+      const mid = Math.ceil(records.length / 2);
+      return (await this.insert(records.slice(0, mid))) + (await this.insert(records.slice(mid)));
+    }
+  }
+
   private account(batch: SpoolBatch, inserted: number): void {
     if (this.outage) this.deps.logger.info({ backlogBytes: this.deps.spool.backlogBytes() }, 'ledger reachable again; shipping');
     this.outage = false;
-    this.stats.shipped += batch.entries.length;
+    this.stats.shipped += batch.records.length;
     this.stats.inserted += inserted;
     this.stats.corrupt += batch.corrupt;
     if (batch.corrupt > 0) this.deps.logger.warn({ records: batch.corrupt, segment: batch.seq }, 'torn spool records skipped');
     if (batch.recovered) {
-      this.replay.entries += batch.entries.length;
+      this.replay.entries += batch.records.length;
       this.replay.inserted += inserted;
     }
   }
@@ -141,13 +164,8 @@ export class Shipper {
   }
 }
 
-/** The same attempt twice in one batch (a write retried after a failure): keep one. */
-function dedupe(entries: LedgerEntry[]): LedgerEntry[] {
-  const seen = new Set<string>();
-  return entries.filter((e) => {
-    const key = `${e.invocationId}/${e.attempt}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation). */
+function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
 }

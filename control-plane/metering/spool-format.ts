@@ -4,20 +4,21 @@
  * never acknowledged) from a complete one; such records are skipped, never guessed at.
  */
 import { crc32 } from 'node:zlib';
+import { entryJson } from './ledger-insert.js';
 import type { InvocationSource, LedgerEntry, LedgerStatus } from './ledger.js';
 import type { ColdStartKind } from '../scheduler/scheduler.js';
 
 const NEWLINE = 0x0a;
 
 export function encodeRecord(e: LedgerEntry): Buffer {
-  const json = JSON.stringify({ ...e, startedAt: e.startedAt.toISOString() });
-  const body = Buffer.from(json, 'utf8');
+  const body = Buffer.from(entryJson(e), 'utf8');
   const head = Buffer.from(`${(crc32(body) >>> 0).toString(16).padStart(8, '0')} `, 'latin1');
   return Buffer.concat([head, body, Buffer.from('\n')]);
 }
 
 export interface DecodedRecords {
-  readonly entries: LedgerEntry[];
+  /** The JSON bodies of the records whose checksum holds. */
+  readonly records: string[];
   /** Bytes of `buf` consumed: up to and including the last newline seen. */
   readonly consumed: number;
   /** Lines skipped because their checksum or shape was wrong. */
@@ -26,33 +27,35 @@ export interface DecodedRecords {
 
 /** Decodes the complete lines of `buf`, at most `max` entries; a trailing partial line is left. */
 export function decodeRecords(buf: Buffer, max = Number.POSITIVE_INFINITY): DecodedRecords {
-  const entries: LedgerEntry[] = [];
+  const records: string[] = [];
   let corrupt = 0;
   let pos = 0;
-  while (pos < buf.length && entries.length < max) {
+  while (pos < buf.length && records.length < max) {
     const nl = buf.indexOf(NEWLINE, pos);
     if (nl < 0) break;
-    const entry = decodeLine(buf.subarray(pos, nl));
-    if (entry) entries.push(entry);
+    const body = checkedBody(buf.subarray(pos, nl));
+    if (body !== undefined) records.push(body);
     else corrupt += 1;
     pos = nl + 1;
   }
-  return { entries, consumed: pos, corrupt };
+  return { records, consumed: pos, corrupt };
 }
 
-function decodeLine(line: Buffer): LedgerEntry | undefined {
+function checkedBody(line: Buffer): string | undefined {
   if (line.length < 10 || line[8] !== 0x20) return undefined;
   const body = line.subarray(9);
   if (line.subarray(0, 8).toString('latin1') !== (crc32(body) >>> 0).toString(16).padStart(8, '0')) return undefined;
+  return body.toString('utf8');
+}
+
+/** A record body back as an entry (tests and tools; shipping sends the JSON as it is). */
+export function parseRecord(body: string): LedgerEntry | undefined {
+  let r: Record<string, unknown>;
   try {
-    const r = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-    return toEntry(r);
+    r = JSON.parse(body) as Record<string, unknown>;
   } catch {
     return undefined;
   }
-}
-
-function toEntry(r: Record<string, unknown>): LedgerEntry | undefined {
   const startedAt = new Date(String(r.startedAt));
   if (typeof r.invocationId !== 'string' || typeof r.attempt !== 'number' || Number.isNaN(startedAt.getTime())) return undefined;
   return {

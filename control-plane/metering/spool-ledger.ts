@@ -4,14 +4,19 @@
  * batches by the shipper; refused requests are counted beside them. It is also the MeteringGate:
  * while the spool cannot take entries, invocations are refused before they run.
  */
+import { appendFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Pool } from '../../common/db.js';
 import type { Logger } from '../../common/logger.js';
-import { insertLedgerEntries } from './ledger-insert.js';
+import { insertLedgerRecords } from './ledger-insert.js';
 import type { LedgerEntry, MeteringGate, MeteringLedger } from './ledger.js';
 import { RejectionCounter, type RejectionReason } from './rejection-counter.js';
 import { Shipper } from './shipper.js';
 import { Spool } from './spool.js';
 import type { SpoolFiles } from './spool-files.js';
+
+/** Records Postgres refused as data, kept for an operator (never shipped, never deleted). */
+export const QUARANTINE_FILE = 'quarantine.jsonl';
 
 export interface SpoolLedgerDeps {
   readonly pool: Pool;
@@ -52,7 +57,12 @@ export class SpoolLedger implements MeteringLedger, MeteringGate {
       { dir: opts.spoolDir, segmentMaxBytes: opts.segmentMaxBytes, segmentMaxAgeMs: opts.segmentMaxAgeMs, maxBacklogBytes: opts.maxBacklogBytes, retryMs: 1_000 },
     );
     this.shipper = new Shipper(
-      { spool: this.spool, sink: { insert: (entries) => insertLedgerEntries(deps.pool, entries) }, logger },
+      {
+        spool: this.spool,
+        sink: { insert: (records) => insertLedgerRecords(deps.pool, records) },
+        logger,
+        quarantine: (record, error) => appendFile(path.join(opts.spoolDir, QUARANTINE_FILE), `${JSON.stringify({ record, error: String(error) })}\n`, { mode: 0o600 }),
+      },
       { batchMaxEntries: opts.shipBatchMaxEntries, retryMinMs: 100, retryMaxMs: 5_000 },
     );
     this.rejections = new RejectionCounter({ pool: deps.pool, logger }, { flushIntervalMs: opts.rejectionFlushIntervalMs });

@@ -58,7 +58,8 @@ interface Pending {
 
 export interface SpoolBatch {
   readonly seq: number;
-  readonly entries: LedgerEntry[];
+  /** Entries in their JSON form (ledger-insert.ts reads them as they are). */
+  readonly records: string[];
   /** Offset up to which the segment is shipped once these entries are committed. */
   readonly end: number;
   readonly recovered: boolean;
@@ -162,12 +163,12 @@ export class Spool {
       let end = seg.shippedBytes + decoded.consumed;
       let corrupt = decoded.corrupt;
       const atEnd = seg.shippedBytes + buf.length >= seg.durableBytes;
-      if (decoded.entries.length < maxEntries && decoded.consumed < buf.length && (atEnd || buf.length < length)) {
+      if (decoded.records.length < maxEntries && decoded.consumed < buf.length && (atEnd || buf.length < length)) {
         // A partial last record: a write torn by a crash, never acknowledged to anyone.
         end = seg.durableBytes;
         corrupt += 1;
       }
-      return { seq: seg.seq, entries: decoded.entries, end, recovered: seg.recovered, corrupt };
+      return { seq: seg.seq, records: decoded.records, end, recovered: seg.recovered, corrupt };
     }
     return undefined;
   }

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { createLogger } from '../../../../common/logger.js';
 import type { LedgerEntry } from '../../../../control-plane/metering/ledger.js';
 import { Shipper } from '../../../../control-plane/metering/shipper.js';
-import { decodeRecords, encodeRecord } from '../../../../control-plane/metering/spool-format.js';
+import { decodeRecords, encodeRecord, parseRecord } from '../../../../control-plane/metering/spool-format.js';
 import { NodeSpoolFiles, type SegmentFile, type SpoolFiles } from '../../../../control-plane/metering/spool-files.js';
 import { Spool, type SpoolOptions } from '../../../../control-plane/metering/spool.js';
 
@@ -56,10 +56,10 @@ t.test('records round-trip; torn and corrupted lines are skipped, a partial tail
   flipped[20] = flipped[20] === 0x41 ? 0x42 : 0x41;
   const partial = encodeRecord(entry()).subarray(0, 30);
   const d = decodeRecords(Buffer.concat([good, flipped, partial]));
-  t.same(d.entries, [a, b]);
+  t.same(d.records.map(parseRecord), [a, b]);
   t.equal(d.corrupt, 1, 'the line with a wrong checksum');
   t.equal(d.consumed, good.length + flipped.length, 'the partial line is not consumed');
-  t.equal(decodeRecords(good, 1).entries.length, 1, 'at most max entries');
+  t.equal(decodeRecords(good, 1).records.length, 1, 'at most max entries');
 });
 
 t.test('append resolves once durable; entries arriving during a write share the next one', async (t) => {
@@ -70,7 +70,7 @@ t.test('append resolves once durable; entries arriving during a write share the 
     ...bind(real),
     create: async (f) => {
       const h = await real.create(f);
-      return { append: async (buf) => (appends.push(decodeRecords(buf).entries.length), h.append(buf)), close: () => h.close() };
+      return { append: async (buf) => (appends.push(decodeRecords(buf).records.length), h.append(buf)), close: () => h.close() };
     },
   };
   const spool = new Spool({ logger, files }, opts(dir));
@@ -80,7 +80,7 @@ t.test('append resolves once durable; entries arriving during a write share the 
   t.ok(appends.length <= 2, `50 concurrent appends took ${appends.length} writes`);
   t.equal(appends[0], 1, 'the first write did not wait for a batch to fill');
   const batch = await spool.nextBatch(1000);
-  t.equal(batch?.entries.length, 50, 'all of them durable and readable');
+  t.equal(batch?.records.length, 50, 'all of them durable and readable');
   await spool.close();
 });
 
@@ -92,7 +92,7 @@ t.test('a segment is removed only once sealed and shipped; a restart replays wha
   const segments = (await readdir(dir)).length;
   t.ok(segments > 2, `rotated into ${segments} segments`);
   const first = await spool.nextBatch(5);
-  t.equal(first?.entries.length, 5);
+  t.equal(first?.records.length, 5);
   await spool.markShipped(first as NonNullable<typeof first>);
   t.equal((await readdir(dir)).length, segments, 'a partly shipped segment stays');
   await spool.close();
@@ -103,7 +103,7 @@ t.test('a segment is removed only once sealed and shipped; a restart replays wha
   let replayed = 0;
   for (let b = await again.nextBatch(1000); b; b = await again.nextBatch(1000)) {
     t.ok(b.recovered);
-    replayed += b.entries.length;
+    replayed += b.records.length;
     await again.markShipped(b);
   }
   t.equal(replayed, 40, 'shipping progress is not persisted: everything is replayed (the insert is idempotent)');
@@ -123,7 +123,7 @@ t.test('a record torn by a crash at the end of a segment is skipped on replay', 
   const again = new Spool({ logger }, opts(dir));
   await again.open();
   const b = await again.nextBatch(1000);
-  t.equal(b?.entries.length, 2);
+  t.equal(b?.records.length, 2);
   t.equal(b?.corrupt, 1);
   await again.markShipped(b as NonNullable<typeof b>);
   t.equal(await again.nextBatch(1000), undefined, 'the torn tail is not retried forever');
@@ -160,7 +160,7 @@ t.test('a failed write refuses its callers and new invocations, keeps the entrie
   t.ok(spool.healthy(), 'the retry succeeded: writable again');
   const ids: string[] = [];
   for (let b = await spool.nextBatch(1000); b; b = await spool.nextBatch(1000)) {
-    ids.push(...b.entries.map((e) => e.invocationId));
+    ids.push(...b.records.map((r) => parseRecord(r)?.invocationId as string));
     await spool.markShipped(b);
   }
   t.same(ids, [lost.invocationId], 'the entry of the refused caller is kept: its function ran');
@@ -190,12 +190,15 @@ t.test('the shipper retries a failing sink and marks entries shipped only after 
       spool,
       logger,
       sink: {
-        insert: async (entries) => {
-          if (down) throw new Error('ECONNREFUSED');
+        insert: async (records) => {
+          if (down) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
           let fresh = 0;
-          for (const e of entries) if (!stored.has(e.invocationId)) (stored.set(e.invocationId, e), fresh++);
+          for (const e of records.map(parseRecord) as LedgerEntry[]) if (!stored.has(e.invocationId)) (stored.set(e.invocationId, e), fresh++);
           return fresh;
         },
+      },
+      quarantine: async () => {
+        throw new Error('nothing should be quarantined');
       },
     },
     { batchMaxEntries: 7, retryMinMs: 5, retryMaxMs: 20 },
@@ -211,6 +214,43 @@ t.test('the shipper retries a failing sink and marks entries shipped only after 
   t.equal(stored.size, 30, 'everything arrived once the sink was back');
   t.equal(shipper.stats.inserted, 30);
   t.notOk(shipper.lagging);
+  await spool.close();
+  await shipper.close(100);
+});
+
+t.test('a record Postgres refuses as data is set aside; the rest of its batch ships', async (t) => {
+  const dir = await tempDir(t);
+  const spool = new Spool({ logger }, opts(dir));
+  await spool.open();
+  const bad = entry({ functionName: 'poison' });
+  const stored: string[] = [];
+  const quarantined: string[] = [];
+  const shipper = new Shipper(
+    {
+      spool,
+      logger,
+      sink: {
+        insert: async (records) => {
+          const entries = records.map(parseRecord) as LedgerEntry[];
+          if (entries.some((e) => e.functionName === 'poison')) throw Object.assign(new Error('new row violates check constraint'), { code: '23514' });
+          stored.push(...entries.map((e) => e.invocationId));
+          return entries.length;
+        },
+      },
+      quarantine: async (record) => {
+        quarantined.push(parseRecord(record)?.invocationId as string);
+      },
+    },
+    { batchMaxEntries: 100, retryMinMs: 5, retryMaxMs: 20 },
+  );
+  const good = Array.from({ length: 20 }, () => entry());
+  await Promise.all([...good.slice(0, 7), bad, ...good.slice(7)].map((e) => spool.append(e)));
+  shipper.start(0);
+  const deadline = Date.now() + 2_000;
+  while (spool.backlogBytes() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  t.same(quarantined, [bad.invocationId]);
+  t.same(stored.sort(), good.map((e) => e.invocationId).sort(), 'every other entry shipped');
+  t.equal(shipper.stats.quarantined, 1);
   await spool.close();
   await shipper.close(100);
 });
