@@ -46,9 +46,13 @@ WITH batch AS (
 )
 SELECT (SELECT count(*) FROM ins)::int AS inserted`;
 
+/** Error types are short names (`Runtime.ExitError`); a runtime may report anything, so cap it. */
+const MAX_ERROR_TYPE_CHARS = 256;
+
 /** The JSON form of an entry: the spool's record body and the shape the insert reads. */
 export function entryJson(e: LedgerEntry): string {
-  return JSON.stringify({ ...e, startedAt: e.startedAt.toISOString() });
+  const errorType = e.errorType !== null && e.errorType.length > MAX_ERROR_TYPE_CHARS ? e.errorType.slice(0, MAX_ERROR_TYPE_CHARS) : e.errorType;
+  return JSON.stringify({ ...e, startedAt: e.startedAt.toISOString(), errorType });
 }
 
 /**

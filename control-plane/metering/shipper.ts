@@ -23,6 +23,8 @@ export interface ShipperDeps {
 
 export interface ShipperOptions {
   readonly batchMaxEntries: number;
+  /** Batches in flight at once: Postgres runs each in its own backend (measured in bench/). */
+  readonly concurrency: number;
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
 }
@@ -80,21 +82,32 @@ export class Shipper {
 
   private async loop(): Promise<void> {
     let backoffMs = this.opts.retryMinMs;
+    let inFlight: { batch: SpoolBatch; result: Promise<number | Error> }[] = [];
     while (!this.stopped) {
-      let batch: SpoolBatch | undefined;
       try {
         this.poked = false;
-        batch = await this.deps.spool.nextBatch(this.opts.batchMaxEntries);
-        if (batch === undefined) {
+        while (inFlight.length < this.opts.concurrency) {
+          const batch = await this.deps.spool.nextBatch(this.opts.batchMaxEntries);
+          if (batch === undefined) break;
+          inFlight.push({ batch, result: this.insert(batch.records).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))) });
+        }
+        const head = inFlight.shift();
+        if (head === undefined) {
           this.finishReplay();
           await this.sleep(60_000);
           continue;
         }
-        const inserted = await this.insert(batch.records);
-        await this.deps.spool.markShipped(batch);
-        this.account(batch, inserted);
+        const inserted = await head.result;
+        if (inserted instanceof Error) throw inserted;
+        this.account(head.batch, inserted);
+        // In order: a segment is only ever marked shipped up to a point all before it reached.
+        await this.deps.spool.markShipped(head.batch);
         backoffMs = this.opts.retryMinMs;
       } catch (e) {
+        // What else is in flight may commit or not: it is all handed out again (idempotent).
+        await Promise.all(inFlight.map((f) => f.result));
+        inFlight = [];
+        this.deps.spool.rewind();
         this.stats.failures += 1;
         if (!this.outage) this.deps.logger.warn({ err: e as Error, backlogBytes: this.deps.spool.backlogBytes() }, 'ledger entries not shipped; retrying');
         this.outage = true;
@@ -102,6 +115,7 @@ export class Shipper {
         backoffMs = Math.min(backoffMs * 2, this.opts.retryMaxMs);
       }
     }
+    await Promise.all(inFlight.map((f) => f.result));
   }
 
   /**

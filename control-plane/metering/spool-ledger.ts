@@ -63,7 +63,7 @@ export class SpoolLedger implements MeteringLedger, MeteringGate {
         logger,
         quarantine: (record, error) => appendFile(path.join(opts.spoolDir, QUARANTINE_FILE), `${JSON.stringify({ record, error: String(error) })}\n`, { mode: 0o600 }),
       },
-      { batchMaxEntries: opts.shipBatchMaxEntries, retryMinMs: 100, retryMaxMs: 5_000 },
+      { batchMaxEntries: opts.shipBatchMaxEntries, concurrency: 2, retryMinMs: 100, retryMaxMs: 5_000 },
     );
     this.rejections = new RejectionCounter({ pool: deps.pool, logger }, { flushIntervalMs: opts.rejectionFlushIntervalMs });
   }

@@ -42,6 +42,8 @@ interface Segment {
   readonly seq: number;
   readonly file: string;
   durableBytes: number;
+  /** Handed to the shipper (possibly not committed yet): ≥ shippedBytes. */
+  readBytes: number;
   shippedBytes: number;
   sealed: boolean;
   /** Found at start: left by an earlier process. */
@@ -105,7 +107,7 @@ export class Spool {
       .sort((a, b) => a.seq - b.seq);
     let bytes = 0;
     for (const f of found) {
-      this.segments.set(f.seq, { seq: f.seq, file: path.join(this.opts.dir, f.name), durableBytes: f.size, shippedBytes: 0, sealed: true, recovered: true, createdAtMs: this.now() });
+      this.segments.set(f.seq, { seq: f.seq, file: path.join(this.opts.dir, f.name), durableBytes: f.size, readBytes: 0, shippedBytes: 0, sealed: true, recovered: true, createdAtMs: this.now() });
       this.nextSeq = Math.max(this.nextSeq, f.seq + 1);
       bytes += f.size;
     }
@@ -150,27 +152,43 @@ export class Spool {
     this.listeners.push(listener);
   }
 
-  /** The next durable, unshipped records in segment order, or undefined when all is shipped. */
+  /**
+   * The next durable records not yet handed out, in segment order, or undefined when there are
+   * none. Several batches may be out at once; `markShipped` them in the order they came.
+   */
   async nextBatch(maxEntries: number): Promise<SpoolBatch | undefined> {
     for (const seg of [...this.segments.values()].sort((a, b) => a.seq - b.seq)) {
       if (seg.shippedBytes >= seg.durableBytes) {
         if (seg.sealed) await this.remove(seg);
         continue;
       }
-      const length = Math.min(seg.durableBytes - seg.shippedBytes, READ_CHUNK_BYTES);
-      const buf = await this.files.read(seg.file, seg.shippedBytes, length);
+      if (seg.readBytes >= seg.durableBytes) continue;
+      const start = seg.readBytes;
+      const length = Math.min(seg.durableBytes - start, READ_CHUNK_BYTES, maxEntries * 1024 + 64 * 1024);
+      const buf = await this.files.read(seg.file, start, length);
       const decoded = decodeRecords(buf, maxEntries);
-      let end = seg.shippedBytes + decoded.consumed;
+      let end = start + decoded.consumed;
       let corrupt = decoded.corrupt;
-      const atEnd = seg.shippedBytes + buf.length >= seg.durableBytes;
+      const atEnd = start + buf.length >= seg.durableBytes;
       if (decoded.records.length < maxEntries && decoded.consumed < buf.length && (atEnd || buf.length < length)) {
         // A partial last record: a write torn by a crash, never acknowledged to anyone.
         end = seg.durableBytes;
         corrupt += 1;
       }
+      if (end === start) {
+        // A whole read without a newline: not something our writer produces (records are < 2 KB).
+        end = start + buf.length;
+        corrupt += 1;
+      }
+      seg.readBytes = end;
       return { seq: seg.seq, records: decoded.records, end, recovered: seg.recovered, corrupt };
     }
     return undefined;
+  }
+
+  /** Shipping failed: hand out again everything not committed. */
+  rewind(): void {
+    for (const seg of this.segments.values()) seg.readBytes = seg.shippedBytes;
   }
 
   /** Postgres committed the batch: advance, and delete the segment if it is sealed and done. */
@@ -178,6 +196,7 @@ export class Spool {
     const seg = this.segments.get(batch.seq);
     if (!seg) return;
     seg.shippedBytes = Math.max(seg.shippedBytes, batch.end);
+    seg.readBytes = Math.max(seg.readBytes, seg.shippedBytes);
     if (seg.sealed && seg.shippedBytes >= seg.durableBytes) await this.remove(seg);
   }
 
@@ -256,7 +275,7 @@ export class Spool {
     const seq = this.nextSeq++;
     const file = path.join(this.opts.dir, `${String(seq).padStart(12, '0')}.spool`);
     const handle = await this.files.create(file);
-    const seg: Segment = { seq, file, durableBytes: 0, shippedBytes: 0, sealed: false, recovered: false, createdAtMs: this.now(), handle };
+    const seg: Segment = { seq, file, durableBytes: 0, readBytes: 0, shippedBytes: 0, sealed: false, recovered: false, createdAtMs: this.now(), handle };
     this.segments.set(seq, seg);
     this.active = seg;
     return seg;

@@ -2,7 +2,7 @@
 // (invocation id, attempt) even when a whole spool is replayed; usage and invoices from the
 // rollup agree with the ledger entries; retention removes old entries without changing a total.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -105,6 +105,8 @@ await t.test('replaying a whole spool (a crash before segments were removed) bil
   entries.push({ ...(entries[0] as LedgerEntry), attempt: 2 });
   await Promise.all(entries.map((e) => ledger.append(e)));
   await cp(dir, copy, { recursive: true });
+  const copied = await readdir(copy);
+  t.equal(copied.length, 1, `one segment copied: ${copied.join(', ')}`);
   t.ok(await ledger.drained(20_000));
   const before = await ledgerTotals('beta');
   t.equal(before.raw.n, 401);

@@ -201,7 +201,7 @@ t.test('the shipper retries a failing sink and marks entries shipped only after 
         throw new Error('nothing should be quarantined');
       },
     },
-    { batchMaxEntries: 7, retryMinMs: 5, retryMaxMs: 20 },
+    { batchMaxEntries: 7, concurrency: 2, retryMinMs: 5, retryMaxMs: 20 },
   );
   shipper.start(0);
   await Promise.all(Array.from({ length: 30 }, () => spool.append(entry())));
@@ -241,7 +241,7 @@ t.test('a record Postgres refuses as data is set aside; the rest of its batch sh
         quarantined.push(parseRecord(record)?.invocationId as string);
       },
     },
-    { batchMaxEntries: 100, retryMinMs: 5, retryMaxMs: 20 },
+    { batchMaxEntries: 3, concurrency: 2, retryMinMs: 5, retryMaxMs: 20 },
   );
   const good = Array.from({ length: 20 }, () => entry());
   await Promise.all([...good.slice(0, 7), bad, ...good.slice(7)].map((e) => spool.append(e)));
