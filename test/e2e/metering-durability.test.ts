@@ -33,7 +33,8 @@ const proxiedUrl = (() => {
   u.port = String(proxy.port);
   return u.toString();
 })();
-const port = 20_000 + Math.floor(Math.random() * 20_000);
+// Below the ephemeral range (32768+), so an outgoing connection cannot hold the port.
+const port = 20_000 + Math.floor(Math.random() * 12_000);
 const base = `http://127.0.0.1:${port}`;
 const docker = new Docker();
 const containers = () => docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
