@@ -75,11 +75,11 @@ export class UsageStore {
        FROM (${parts.join(' UNION ALL ')}) u GROUP BY key`,
       params,
     );
-    // Refusals are counted per hour: an hour belongs to the range when it starts inside it.
+    // Refusals are counted per hour: every hour the range touches counts whole.
     const refused = await query<{ key: string; reason: string; n: string }>(
       this.pool,
       `SELECT ${keyOf(groupBy, 'hour')} AS key, reason, sum(count)::text AS n FROM usage_rejections
-       WHERE tenant_id = $1 AND hour >= $2 AND hour < $3 GROUP BY 1, 2`,
+       WHERE tenant_id = $1 AND hour > $2::timestamptz - interval '1 hour' AND hour < $3 GROUP BY 1, 2`,
       [tenantId, from, to],
     );
     const rows = new Map<string, { key: string; requests: bigint; billedMs: bigint; mbMs: bigint; rejected: { throttled: number; unavailable: number; initFailed: number } }>();
