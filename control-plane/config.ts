@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
+import { meteringShape } from './metering/metering-config.js';
 import { defaultNodeMemoryMb } from './scheduler/placement.js';
 
 const schema = z
@@ -49,6 +50,7 @@ const schema = z
     GANTRY_LOG_RETENTION_MS: intFrom(7 * 24 * 3_600_000, 60_000, 365 * 24 * 3_600_000),
     // After an init failure, calls within this window get the same error without a new start.
     GANTRY_INIT_FAILURE_BACKOFF_MS: intFrom(2_000, 0, 600_000),
+    ...meteringShape,
   })
   .superRefine((c, ctx) => {
     if (c.GANTRY_DATA_DIR !== '' && !c.GANTRY_DATA_DIR.startsWith('/')) {
