@@ -35,7 +35,11 @@ import { opsRouter, probe } from '../common/ops-router.js';
 import { logsRouter } from './http/logs-router.js';
 import { Invoker } from './invocation/invoker.js';
 import { LogStore } from './logs/log-store.js';
-import { PostgresLedger } from './metering/postgres-ledger.js';
+import { LedgerRetention } from './metering/ledger-retention.js';
+import { PriceStore } from './metering/price-store.js';
+import { SpoolLedger } from './metering/spool-ledger.js';
+import { UsageStore } from './metering/usage-store.js';
+import { usageRouter } from './http/usage-router.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { RuntimeCatalog } from './runtimes/runtime-catalog.js';
 import { ConcurrencyLimiter } from './scheduler/concurrency-limiter.js';
@@ -103,11 +107,25 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       logMaxBytesPerInvocation: config.GANTRY_LOG_MAX_BYTES_PER_INVOCATION,
     },
   );
-  const ledger = new PostgresLedger(pool);
+  const meteringLogger = logger.child({ component: 'metering' });
+  const ledger = new SpoolLedger(
+    { pool, logger: meteringLogger },
+    {
+      // Per node: several nodes may share one data dir.
+      spoolDir: path.join(config.GANTRY_DATA_DIR, 'spool', config.GANTRY_NODE_ID),
+      segmentMaxBytes: config.GANTRY_METERING_SEGMENT_MAX_BYTES,
+      segmentMaxAgeMs: 60_000,
+      maxBacklogBytes: config.GANTRY_METERING_SPOOL_MAX_BYTES,
+      shipBatchMaxEntries: config.GANTRY_METERING_BATCH_MAX_ENTRIES,
+      rejectionFlushIntervalMs: 1_000,
+      closeShipDeadlineMs: 5_000,
+    },
+  );
+  const retention = new LedgerRetention({ pool, logger: meteringLogger }, { retentionMs: config.GANTRY_LEDGER_RETENTION_MS, intervalMs: config.GANTRY_LEDGER_RETENTION_INTERVAL_MS });
   const limiter = new ConcurrencyLimiter();
   const metrics = new ControlPlaneMetrics(() => scheduler.stats(), () => limiter.inUse(), () => scheduler.stemCellsByRuntime());
   const invoker = new Invoker(
-    { functions: functionCache, scheduler, limiter, ledger, metrics, logger: logger.child({ component: 'invoker' }) },
+    { functions: functionCache, scheduler, limiter, ledger, gate: ledger, metrics, logger: logger.child({ component: 'invoker' }) },
     { region: config.GANTRY_REGION, nodeId: config.GANTRY_NODE_ID },
   );
   const publishChange = async () => {
@@ -142,6 +160,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     docker: await probe(async () => {
       if (!(await containers.ping())) throw new Error('docker unreachable');
     }),
+    metering: ledger.writable(),
   });
 
   function buildServer(): http.Server {
@@ -156,6 +175,8 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     app.use(logsRouter({ store: functionStore, logs: logStore }));
     app.use(asyncRouter({ service: asyncService }));
     app.use(schedulesRouter({ service: asyncService }));
+    const prices = new PriceStore(pool, { pricePerGbSecond: config.GANTRY_PRICE_PER_GB_SECOND, pricePerMillionRequests: config.GANTRY_PRICE_PER_MILLION_REQUESTS, currency: config.GANTRY_PRICE_CURRENCY });
+    app.use(usageRouter({ usage: new UsageStore(pool), prices, functions: functionStore, defaultCurrency: config.GANTRY_PRICE_CURRENCY }));
     app.use(apisRouter({ apis: apiStore, functions: functionStore, publicUrl: config.GANTRY_PUBLIC_URL, publishChange }));
     app.use(usagePlansRouter({ plans: new UsagePlanStore(pool), apis: apiStore, counters: { read: (names) => readCounters(redis, names) }, usageKeys: new UsageKeys(keys), publishChange }));
     app.use(notFoundHandler());
@@ -184,6 +205,9 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       announce: overrides.announce ?? ((line) => process.stderr.write(`${line}\n`)),
     });
     auth = new TokenAuth(tokens);
+    // Before any invocation: replays whatever a crashed or stopped process left in the spool.
+    await ledger.start();
+    retention.start();
     internalToken = tokens.internalToken;
     await Promise.all([redis.connect(), subscriber.connect()]);
     await subscribeToChanges();
@@ -262,6 +286,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       ['scheduler', () => scheduler.close()],
       ['http', () => stopped],
       ['ledger', () => ledger.close()],
+      ['ledger retention', () => retention.close()],
       ['function logs', () => logStore.close()],
       ['redis', () => Promise.all([r.quit(), s.quit()])],
       ['postgres', () => p.end()],

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
+import { meteringShape } from './metering/metering-config.js';
 import { defaultNodeMemoryMb } from './scheduler/placement.js';
 
 const schema = z
@@ -49,6 +50,7 @@ const schema = z
     GANTRY_LOG_RETENTION_MS: intFrom(7 * 24 * 3_600_000, 60_000, 365 * 24 * 3_600_000),
     // After an init failure, calls within this window get the same error without a new start.
     GANTRY_INIT_FAILURE_BACKOFF_MS: intFrom(2_000, 0, 600_000),
+    ...meteringShape,
     // Async invocation (control-plane/async). Lambda's Event payload limit since 2025 (compat.md §2.3).
     GANTRY_ASYNC_MAX_PAYLOAD_BYTES: intFrom(1024 * 1024, 1024, 6 * 1024 * 1024),
     // Async events run at once per node; each holds a BullMQ lock, and a function's own limit still applies.

@@ -4,7 +4,6 @@
  * the lifecycle of the queue and its worker (start after migrations; close before the scheduler
  * destroys containers).
  */
-import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Pool } from '../../common/db.js';
 import { GantryError } from '../../common/errors.js';
@@ -12,6 +11,7 @@ import type { Logger } from '../../common/logger.js';
 import type { Redis } from '../../common/redis.js';
 import type { FunctionCache } from '../functions/function-cache.js';
 import type { FunctionRecord, TenantId } from '../functions/function-types.js';
+import { newInvocationId } from '../invocation/invocation-id.js';
 import type { InvokeRequest, InvokeResult } from '../invocation/invoker.js';
 import type { InvocationSource } from '../metering/ledger.js';
 import type { FunctionStore } from '../store/function-store.js';
@@ -113,7 +113,8 @@ export class AsyncService {
   /** Queues an event; resolves with its invocation id once Redis has it (then, and only then, 202). */
   async accept(tenantId: TenantId, functionName: string, event: Buffer, source: InvocationSource = 'async'): Promise<string> {
     await this.requireFunction(tenantId, functionName);
-    const id = randomUUID();
+    // Time-ordered, like synchronous invocation ids (the ledger's index stays append-only).
+    const id = newInvocationId();
     await this.queue.add(id, { tenantId, functionName, event: event.toString('utf8'), source, createdAtMs: Date.now(), attempt: 1, bounces: 0 }).catch((e: unknown) => {
       throw unavailable(e);
     });

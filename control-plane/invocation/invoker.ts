@@ -4,13 +4,13 @@
  * entry durable, and only then release the result. The lease is released in `finally` on every
  * path. Function failures are returned as values; platform failures are thrown as GantryError.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
 import type { FunctionCache } from '../functions/function-cache.js';
 import type { FunctionRecord, FunctionVersion, TenantId } from '../functions/function-types.js';
 import { billedDurationMs } from '../metering/billing.js';
-import type { InvocationSource, LedgerEntry, MeteringLedger } from '../metering/ledger.js';
+import type { InvocationSource, LedgerEntry, MeteringGate, MeteringLedger } from '../metering/ledger.js';
+import { newInvocationId } from './invocation-id.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { RuntimeReply } from '../runtime-api/runtime-reply.js';
 import { functionArn } from '../scheduler/isolation.js';
@@ -49,6 +49,8 @@ export interface InvokerDeps {
   readonly scheduler: Scheduler;
   readonly limiter: ConcurrencyLimiter;
   readonly ledger: MeteringLedger;
+  /** Refuses invocations that could not be metered and counts refused requests (none: no checks). */
+  readonly gate?: MeteringGate;
   readonly metrics: ControlPlaneMetrics;
   readonly logger: Logger;
 }
@@ -86,12 +88,16 @@ export class Invoker {
       if (version === undefined) {
         throw new GantryError('ResourceNotFound', `Function not found: ${req.functionName}`, { component: 'invoke-api' });
       }
-      const lease = this.takeConcurrencyLease(version);
+      const lease = this.admit(version);
       try {
-        return await this.run(version, req, req.invocationId ?? randomUUID());
+        return await this.run(version, req, req.invocationId ?? newInvocationId());
       } catch (e) {
         // The node budget throttles too (scheduler): count it with the reserved-concurrency ones.
         if (e instanceof GantryError && e.type === 'TooManyRequests') this.deps.metrics.throttles.inc({ function: version.name });
+        // Refused before any code ran (a metering failure comes after the run: not a refusal).
+        if (e instanceof GantryError && (e.type === 'TooManyRequests' || (e.type === 'ServiceUnavailable' && e.component !== 'metering'))) {
+          this.deps.gate?.rejected(version.tenantId, version.name, e.type === 'TooManyRequests' ? 'throttled' : 'unavailable');
+        }
         throw e;
       } finally {
         lease.release();
@@ -102,11 +108,19 @@ export class Invoker {
     }
   }
 
-  private takeConcurrencyLease(f: FunctionRecord) {
+  /** Nothing runs that could not be metered (503), nor over the function's concurrency (429). */
+  private admit(f: FunctionRecord) {
+    try {
+      this.deps.gate?.admit();
+    } catch (e) {
+      this.deps.gate?.rejected(f.tenantId, f.name, 'unavailable');
+      throw e;
+    }
     try {
       return this.deps.limiter.acquire(f.functionId, f.reservedConcurrency);
     } catch (e) {
       this.deps.metrics.throttles.inc({ function: f.name });
+      this.deps.gate?.rejected(f.tenantId, f.name, 'throttled');
       throw e;
     }
   }
@@ -123,7 +137,10 @@ export class Invoker {
       if (acquired.kind === 'init-failed') {
         const classified = classifyInitFailure(acquired.outcome, invocationId, version.timeoutMs);
         // A cached init failure ran nothing, so it is not metered (compat.md §9: only what runs is billed).
-        if (acquired.cached) return { ...classified, invocationId, billedMs: 0, durationUs: 0, initDurationUs: 0, coldStart: 'none' };
+        if (acquired.cached) {
+          this.deps.gate?.rejected(version.tenantId, version.name, 'init-failed');
+          return { ...classified, invocationId, billedMs: 0, durationUs: 0, initDurationUs: 0, coldStart: 'none' };
+        }
         return this.finish(version, req, invocationId, startedAt, classified, 0, acquired.initDurationUs, acquired.coldStart);
       }
       const { lease } = acquired;

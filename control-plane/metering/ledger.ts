@@ -31,3 +31,14 @@ export interface MeteringLedger {
   /** Flushes what is pending, then refuses new entries. Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * What the invoker asks before it runs anything: whether an invocation can be metered now, and
+ * where refused requests are counted (compat.md §9: counted as such, never billed).
+ */
+export interface MeteringGate {
+  /** Throws ServiceUnavailable (503) when the invocation could not be metered durably. */
+  admit(): void;
+  /** A request refused before any of the function's code ran. */
+  rejected(tenantId: string, functionName: string, reason: 'throttled' | 'unavailable' | 'init-failed'): void;
+}

@@ -1,10 +1,13 @@
 /**
  * MeteringLedger on Postgres with group commit: entries that arrive while a write is in flight
  * are written together by the next one, so there is no per-invocation INSERT round trip under
- * load and no added wait when idle. ON CONFLICT DO NOTHING makes a replayed write harmless.
+ * load and no added wait when idle. ON CONFLICT DO NOTHING makes a replayed write harmless, and the
+ * hourly rollup is kept in the same statement (ledger-insert.ts). Spool-less: the SpoolLedger is
+ * what the control plane runs; this one stays as the simpler reference and for the bench.
  */
 import type { Pool } from '../../common/db.js';
 import { GantryError } from '../../common/errors.js';
+import { insertLedgerEntries } from './ledger-insert.js';
 import type { LedgerEntry, MeteringLedger } from './ledger.js';
 
 interface Pending {
@@ -14,11 +17,9 @@ interface Pending {
 }
 
 export interface PostgresLedgerOptions {
-  /** Rows per INSERT; Postgres allows 65535 parameters per statement, 15 per row. */
+  /** Rows per INSERT (one array parameter per column, so any size fits one statement). */
   readonly maxBatch: number;
 }
-
-const COLUMNS = 15;
 
 export class PostgresLedger implements MeteringLedger {
   private queue: Pending[] = [];
@@ -60,20 +61,6 @@ export class PostgresLedger implements MeteringLedger {
   }
 
   private async write(entries: readonly LedgerEntry[]): Promise<void> {
-    const params: unknown[] = [];
-    const rows = entries.map((e, i) => {
-      params.push(
-        e.invocationId, e.attempt, e.tenantId, e.functionId, e.functionName, e.versionId, e.source,
-        e.startedAt, e.durationUs, e.initDurationUs, e.billedMs, e.memoryMb, e.coldStart, e.status, e.errorType,
-      );
-      const base = i * COLUMNS;
-      return `(${Array.from({ length: COLUMNS }, (_, k) => `$${base + k + 1}`).join(',')})`;
-    });
-    await this.pool.query(
-      `INSERT INTO invocations (id, attempt, tenant_id, function_id, function_name, version_id, source,
-         started_at, duration_us, init_duration_us, billed_ms, memory_mb, cold_start, status, error_type)
-       VALUES ${rows.join(',')} ON CONFLICT (id, attempt) DO NOTHING`,
-      params,
-    );
+    await insertLedgerEntries(this.pool, entries);
   }
 }

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import t from 'tap';
 import { derivedUuid } from '../../control-plane/async/async-job.js';
-import { invokeAsync, settled } from '../support/async.js';
+import { invokeAsync, settled, shippedAttempts } from '../support/async.js';
 import { deployFunction, startStack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
 
@@ -37,9 +37,12 @@ await t.test('an over-age event goes to the failure destination and never runs',
     requestPayload: { n: 1 },
   });
   t.notOk('responsePayload' in record.caught, 'nothing ran, so there is no response');
+  const held = await hold;
+  t.equal(held.status, 200, 'the synchronous call that held the slot finished');
+  // The spool ships in order: once the later call is in Postgres, any attempt of the event would be.
+  await shippedAttempts(stack.databaseUrl, [held.headers.get('x-gantry-invocation-id') as string]);
   const rows = (await db.query('SELECT attempt FROM invocations WHERE id = $1', [id])).rows;
   t.same(rows, [], 'never run, never billed');
-  t.equal((await hold).status, 200, 'the synchronous call that held the slot finished');
 });
 
 await t.test('reserved concurrency 0 sends async events to the failure destination at once', async (t) => {

@@ -13,8 +13,13 @@ const stack = await startStack(t, { env: { GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS: '
 const admin = stack.admin;
 const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
 t.teardown(() => db.end());
-const ledger = async (id: string) =>
-  (await db.query<{ attempt: number; source: string; status: string; billed_ms: number }>('SELECT attempt, source, status, billed_ms FROM invocations WHERE id = $1 ORDER BY attempt', [id])).rows;
+/** The invocation's ledger rows once at least `min` have been shipped from the metering spool. */
+const ledger = async (id: string, min = 1) => {
+  const read = async () =>
+    (await db.query<{ attempt: number; source: string; status: string; billed_ms: number }>('SELECT attempt, source, status, billed_ms FROM invocations WHERE id = $1 ORDER BY attempt', [id])).rows;
+  await eventually(async () => (await read()).length >= min, 30_000, 100);
+  return read();
+};
 
 const ECHO = `exports.handler = async (e) => ({ got: e });`;
 const FLAKY = `exports.handler = async (e) => { if (e.poison) throw new Error('poisoned: ' + e.n); return { ok: e.n }; };`;
@@ -101,7 +106,7 @@ await t.test('a poisoned event is retried, then dead-lettered without delaying t
   t.match(dead, { status: 'dead-lettered', attempts: 3, error: { condition: 'RetriesExhausted', errorType: 'Error', errorMessage: 'poisoned: 0' } });
   const lastGood = Math.max(...goodDone.map((d) => Date.parse(d?.updatedAt as string)));
   t.ok(lastGood < Date.parse(dead?.updatedAt as string), 'the good events finished while the poisoned one waited for its retries');
-  const rows = await ledger(poison);
+  const rows = await ledger(poison, 3);
   t.same(rows.map((r) => r.attempt), [1, 2, 3], 'three attempts, each billed once');
   t.ok(rows.every((r) => r.status === 'failed' && r.source === 'async'));
   const list = await admin('GET', '/v1/functions/flaky/dead-letters');

@@ -69,3 +69,28 @@ export async function secondControlPlane(t: Test, stack: Stack, onLog?: (line: R
   });
   return `http://127.0.0.1:${port}`;
 }
+
+/** Ledger attempts per invocation id, as Postgres has them (the metering spool ships them a moment after they ran). */
+export async function ledgerAttempts(databaseUrl: string, ids: readonly string[]): Promise<Map<string, number[]>> {
+  const { default: pg } = await import('pg');
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const rows = (await db.query<{ id: string; attempt: number }>('SELECT id, attempt FROM invocations WHERE id = ANY($1::uuid[]) ORDER BY id, attempt', [ids])).rows;
+    const out = new Map<string, number[]>(ids.map((id) => [id, []]));
+    for (const r of rows) out.get(r.id)?.push(r.attempt);
+    return out;
+  } finally {
+    await db.end();
+  }
+}
+
+/** Waits until the ledger has at least `min` attempts of every id; then returns them all. */
+export async function shippedAttempts(databaseUrl: string, ids: readonly string[], min = 1, timeoutMs = 30_000): Promise<Map<string, number[]>> {
+  let last = new Map<string, number[]>();
+  await eventually(async () => {
+    last = await ledgerAttempts(databaseUrl, ids);
+    return [...last.values()].every((a) => a.length >= min);
+  }, timeoutMs, 100);
+  return last;
+}
