@@ -72,6 +72,7 @@ import {
   withDatabase,
   zipFor,
 } from './lib.mjs';
+import { benchAsync } from './async.mjs';
 import { authReport, setupAuthScenarios } from './auth-scenarios.mjs';
 import { benchRuntimes, benchStemCells, formatRuntimes } from './runtimes.mjs';
 import {
@@ -110,7 +111,7 @@ const PROFILE_MS = 3_000;
 const PROFILE_INTERVAL_US = 500;
 const ROUNDS = 4; // interleaving rounds per phase
 const WARMUP = 100;
-const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 1_200_000); // whole run (metering's 10M entries take ~3 min), then clean up and fail
+const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 1_320_000); // whole run (metering's 10M entries take ~3 min, the async burst ~1 min), then clean up and fail
 const DB_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'latest.json');
@@ -595,6 +596,7 @@ async function main() {
   await waitForStemCells(cpUrl2, STEM_CELLS);
   const burstStem = await burst({ cpUrl: cpUrl2, token, fn: 'burst2', n: BURST_N });
 
+  const asyncBurst = await benchAsync({ cpUrl: cpUrl2, token, databaseUrl, admin: admin2 });
   log('phase 2: runtimes (first call on a stem cell)');
   const stemByRuntime = await benchStemCells({ ...runtimeArgs(cpUrl2), waitForStemCell: (runtime) => waitForStemCells(cpUrl2, 1, 15_000, runtime) });
 
@@ -633,6 +635,7 @@ async function main() {
     runtimeRows,
     stemByRuntime,
   });
+  json.async = asyncBurst;
   // Metering (ledger ingest, added latency, queries over 10M entries): its own database, bench/metering.mjs.
   json.metering = await meteringBench({ dbBase: DB_BASE, log });
   for (const line of formatMetering(json.metering)) process.stdout.write(`${line}\n`);

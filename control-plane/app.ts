@@ -23,7 +23,10 @@ import type { ContainerRuntime } from './containers/container-runtime.js';
 import { DockerContainerRuntime } from './containers/docker-container-runtime.js';
 import { FunctionCache } from './functions/function-cache.js';
 import { FunctionService } from './functions/function-service.js';
+import { AsyncService } from './async/async-service.js';
 import { apisRouter } from './http/apis-router.js';
+import { asyncRouter } from './http/async-router.js';
+import { schedulesRouter } from './http/schedules-router.js';
 import { usagePlansRouter } from './http/usage-plans-router.js';
 import { errorHandler, notFoundHandler } from './http/express-helpers.js';
 import { functionsRouter } from './http/functions-router.js';
@@ -129,6 +132,20 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     await redis.publish(keys.configChannel, String(Date.now()));
   };
   const functionService = new FunctionService({ store: functionStore, cache: functionCache, codeCache, catalog, scheduler, publishChange, logger });
+  const asyncService = new AsyncService(
+    { pool, functions: functionCache, functionStore, invoke: (req) => invoker.invoke(req), publishChange, registry: metrics.registry, logger },
+    {
+      redisUrl: config.REDIS_URL,
+      redisPrefix: config.GANTRY_REDIS_PREFIX,
+      commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS,
+      region: config.GANTRY_REGION,
+      concurrency: config.GANTRY_ASYNC_WORKER_CONCURRENCY,
+      lockMs: config.GANTRY_ASYNC_LOCK_MS,
+      slotWaitMs: config.GANTRY_ASYNC_SLOT_WAIT_MS,
+      throttleMinDelayMs: config.GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS,
+      throttleMaxDelayMs: config.GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS,
+    },
+  );
 
   let heartbeat: NodeHeartbeat | undefined;
   let auth: TokenAuth | undefined;
@@ -139,6 +156,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   const readiness = async () => ({
     postgres: await probe(() => pool.query('SELECT 1')),
     redis: await probe(() => redis.ping()),
+    asyncQueue: await probe(() => asyncService.ping()),
     docker: await probe(async () => {
       if (!(await containers.ping())) throw new Error('docker unreachable');
     }),
@@ -155,13 +173,20 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     });
     app.use(functionsRouter({ service: functionService, store: functionStore, catalog, provisionedReady: (id) => scheduler.provisionedReady(id) }));
     app.use(logsRouter({ store: functionStore, logs: logStore }));
+    app.use(asyncRouter({ service: asyncService }));
+    app.use(schedulesRouter({ service: asyncService }));
     const prices = new PriceStore(pool, { pricePerGbSecond: config.GANTRY_PRICE_PER_GB_SECOND, pricePerMillionRequests: config.GANTRY_PRICE_PER_MILLION_REQUESTS, currency: config.GANTRY_PRICE_CURRENCY });
     app.use(usageRouter({ usage: new UsageStore(pool), prices, functions: functionStore, defaultCurrency: config.GANTRY_PRICE_CURRENCY }));
     app.use(apisRouter({ apis: apiStore, functions: functionStore, publicUrl: config.GANTRY_PUBLIC_URL, publishChange }));
     app.use(usagePlansRouter({ plans: new UsagePlanStore(pool), apis: apiStore, counters: { read: (names) => readCounters(redis, names) }, usageKeys: new UsageKeys(keys), publishChange }));
     app.use(notFoundHandler());
     app.use(errorHandler(logger.child({ component: 'admin-api' })));
-    const invoke = createInvokeHandler({ auth: auth as TokenAuth, invoker, logger: logger.child({ component: 'invoke-api' }) });
+    const invoke = createInvokeHandler({
+      auth: auth as TokenAuth,
+      invoker,
+      async: { accept: (t, name, event) => asyncService.accept(t, name, event), maxPayloadBytes: config.GANTRY_ASYNC_MAX_PAYLOAD_BYTES },
+      logger: logger.child({ component: 'invoke-api' }),
+    });
     const srv = http.createServer((req, res) => {
       if (!invoke(req, res)) app(req, res);
     });
@@ -191,6 +216,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {
       logger.warn({ err: e as Error }, 'function network not ready; functions with network "default" will fail to start');
     });
+    await asyncService.start();
     server = buildServer();
     const srv = server;
     await new Promise<void>((resolve, reject) => {
@@ -210,6 +236,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   async function subscribeToChanges(): Promise<void> {
     const onChange = () => {
       functionCache.invalidateAll();
+      asyncService.invalidate();
       void syncProvisioned();
     };
     subscriber.on('message', onChange);
@@ -247,6 +274,8 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     // Withdrawn first, so gateways send new work elsewhere while this node drains.
     await heartbeat?.close().catch((e: unknown) => logger.warn({ err: e as Error, step: 'heartbeat' }, 'shutdown step failed'));
     const stopped = server ? new Promise<void>((resolve) => (server as http.Server).close(() => resolve())) : Promise.resolve();
+    // The worker first: it takes no new event, and running ones finish (or are left for redelivery).
+    await asyncService.close(config.GANTRY_SHUTDOWN_GRACE_MS);
     const drained = await Promise.race([
       invoker.drained().then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), config.GANTRY_SHUTDOWN_GRACE_MS).unref()),

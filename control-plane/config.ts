@@ -51,10 +51,24 @@ const schema = z
     // After an init failure, calls within this window get the same error without a new start.
     GANTRY_INIT_FAILURE_BACKOFF_MS: intFrom(2_000, 0, 600_000),
     ...meteringShape,
+    // Async invocation (control-plane/async). Lambda's Event payload limit since 2025 (compat.md §2.3).
+    GANTRY_ASYNC_MAX_PAYLOAD_BYTES: intFrom(1024 * 1024, 1024, 6 * 1024 * 1024),
+    // Async events run at once per node; each holds a BullMQ lock, and a function's own limit still applies.
+    GANTRY_ASYNC_WORKER_CONCURRENCY: intFrom(32, 1, 1024),
+    // A crashed node's running events are redelivered after this (BullMQ's lock; renewed while running).
+    GANTRY_ASYNC_LOCK_MS: intFrom(30_000, 1_000, 600_000),
+    // An event waits this long on the node for a concurrency slot before it goes back to the queue.
+    GANTRY_ASYNC_SLOT_WAIT_MS: intFrom(1_000, 0, 60_000),
+    // Throttled events go back to the queue after a delay doubling between these (Lambda: 1 s to 5 min).
+    GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS: intFrom(1_000, 0, 300_000),
+    GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS: intFrom(300_000, 0, 3_600_000),
   })
   .superRefine((c, ctx) => {
     if (c.GANTRY_DATA_DIR !== '' && !c.GANTRY_DATA_DIR.startsWith('/')) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_DATA_DIR'], message: 'must be an absolute path' });
+    }
+    if (c.GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS < c.GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS'], message: 'must be at least GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS' });
     }
   });
 

@@ -1,22 +1,32 @@
 /**
  * `POST /v1/functions/{name}/invoke`, the hot path, served without Express: authenticate, read
  * the payload (≤ 6 MiB), invoke, and write the result with api.md's X-Gantry-* headers. Gateways
- * call the same endpoint with the internal token over a keep-alive pool.
+ * call the same endpoint with the internal token over a keep-alive pool. An asynchronous invoke
+ * (≤ 1 MiB by default) is answered 202 once its event is durably queued.
  */
 import type http from 'node:http';
 import type { Logger } from '../../common/logger.js';
 import { errorBody, GantryError } from '../../common/errors.js';
 import type { TokenAuth } from '../admin/auth.js';
-import { DEFAULT_TENANT } from '../functions/function-types.js';
+import { DEFAULT_TENANT, type TenantId } from '../functions/function-types.js';
 import type { InvokeResult, Invoker } from '../invocation/invoker.js';
 
 /** Lambda's synchronous payload limit (compat.md §2.3): 6 MiB. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const INVOKE_PATH = /^\/v1\/functions\/([^/?]+)\/invoke(?:\?(.*))?$/;
 
+/** Where `?async=true` / `X-Gantry-Invocation-Type: Event` events go (the async queue). */
+export interface AsyncAcceptor {
+  /** Resolves with the invocation id once the event is durably queued. */
+  accept(tenantId: TenantId, functionName: string, event: Buffer): Promise<string>;
+  /** compat.md §2.3: 1 MiB since AWS's 2025 raise, configurable. */
+  readonly maxPayloadBytes: number;
+}
+
 export interface InvokeHandlerDeps {
   readonly auth: TokenAuth;
   readonly invoker: Invoker;
+  readonly async: AsyncAcceptor;
   readonly logger: Logger;
 }
 
@@ -42,9 +52,14 @@ async function handle(
   const caller = deps.auth.authenticate(req.headers.authorization, true);
   const invocationType = header(req, 'x-gantry-invocation-type');
   if (query.get('async') === 'true' || invocationType === 'Event') {
-    throw new GantryError('ValidationError', 'Asynchronous invocation is not available on this node yet.', { component: 'invoke-api' });
+    const event = await readPayload(req, deps.async.maxPayloadBytes, asyncTooLarge);
+    const invocationId = await deps.async.accept(DEFAULT_TENANT, functionName, event);
+    const text = JSON.stringify({ invocationId });
+    res.writeHead(202, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'X-Gantry-Invocation-Id': invocationId });
+    res.end(text);
+    return;
   }
-  const payload = await readPayload(req);
+  const payload = await readPayload(req, MAX_SYNC_PAYLOAD_BYTES, tooLarge);
   const result = await deps.invoker.invoke({
     tenantId: DEFAULT_TENANT,
     functionName,
@@ -86,14 +101,14 @@ function contentTypeOf(r: InvokeResult): string {
   }
 }
 
-async function readPayload(req: http.IncomingMessage): Promise<Buffer> {
+async function readPayload(req: http.IncomingMessage, limit: number, tooBig: (size: number, limit: number) => GantryError): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_SYNC_PAYLOAD_BYTES) throw tooLarge();
+  if (declared > limit) throw tooBig(declared, limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_SYNC_PAYLOAD_BYTES) throw tooLarge();
+    if (size > limit) throw tooBig(size, limit);
     chunks.push(chunk as Buffer);
   }
   const body = Buffer.concat(chunks);
@@ -105,6 +120,13 @@ async function readPayload(req: http.IncomingMessage): Promise<Buffer> {
     throw new GantryError('ValidationError', 'The invoke payload is not valid JSON.', { component: 'invoke-api' });
   }
   return body;
+}
+
+/** AWS's wording for the Event invocation type (compat.md §2.2). */
+function asyncTooLarge(size: number, limit: number): GantryError {
+  return new GantryError('RequestTooLarge', `${size} byte payload is too large for the Event invocation type (limit ${limit} bytes).`, {
+    component: 'invoke-api',
+  });
 }
 
 function tooLarge(): GantryError {

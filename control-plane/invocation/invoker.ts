@@ -26,6 +26,10 @@ export interface InvokeRequest {
   readonly source: InvocationSource;
   /** `X-Gantry-Log-Type: Tail`: return the last 4 KB of the invocation's log. */
   readonly logTail?: boolean;
+  /** Async attempts run under the id the event was accepted with (default: a new one). */
+  readonly invocationId?: string;
+  /** Which attempt of that invocation this is (default 1); the ledger is keyed by id and attempt. */
+  readonly attempt?: number;
 }
 
 export interface InvokeResult extends Classified {
@@ -86,7 +90,7 @@ export class Invoker {
       }
       const lease = this.admit(version);
       try {
-        return await this.run(version, req, newInvocationId());
+        return await this.run(version, req, req.invocationId ?? newInvocationId());
       } catch (e) {
         // The node budget throttles too (scheduler): count it with the reserved-concurrency ones.
         if (e instanceof GantryError && e.type === 'TooManyRequests') this.deps.metrics.throttles.inc({ function: version.name });
@@ -179,7 +183,7 @@ export class Invoker {
   ): Promise<InvokeResult> {
     const entry: LedgerEntry = {
       invocationId,
-      attempt: 1,
+      attempt: req.attempt ?? 1,
       tenantId: version.tenantId,
       functionId: version.functionId,
       functionName: version.name,

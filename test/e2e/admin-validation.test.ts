@@ -90,7 +90,7 @@ await t.test('health endpoints answer without a token', async (t) => {
   t.equal((await fetch(`${stack.controlPlaneUrl}/healthz`)).status, 200);
   const ready = await fetch(`${stack.controlPlaneUrl}/readyz`);
   t.equal(ready.status, 200);
-  t.same(await ready.json(), { ready: true, checks: { postgres: true, redis: true, docker: true, metering: true } });
+  t.same(await ready.json(), { ready: true, checks: { postgres: true, redis: true, asyncQueue: true, docker: true, metering: true } });
   const metrics = await (await fetch(`${stack.controlPlaneUrl}/metrics`)).text();
   t.match(metrics, /gantry_environments/);
   t.equal((await fetch(`${stack.gatewayUrl}/healthz`)).status, 200);

@@ -28,6 +28,7 @@ export interface Stack {
   readonly nodeId: string;
   readonly databaseUrl: string;
   readonly dataDir: string;
+  readonly redisPrefix: string;
   /** Admin API call with the admin token; JSON bodies are serialised. */
   admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** Containers of this stack currently known to Docker. */
@@ -95,6 +96,7 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     nodeId,
     databaseUrl,
     dataDir,
+    redisPrefix: env.GANTRY_REDIS_PREFIX,
     admin: (method, p, body, headers = {}) =>
       fetch(controlPlaneUrl + p, {
         method,

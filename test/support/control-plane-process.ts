@@ -1,0 +1,97 @@
+/**
+ * The built control plane (`node dist/control-plane/main.js`) as a child process on its own
+ * database, Redis prefix, data directory and node id, for tests that kill it or stop it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import type { Test } from 'tap';
+import { dropDatabase } from '../../common/db.js';
+import { TEST_DATABASE_BASE, TEST_REDIS_URL } from './services.js';
+import { eventually, withDatabase } from './stack.js';
+
+export interface Running {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+export interface ProcessStack {
+  readonly base: string;
+  readonly databaseUrl: string;
+  readonly nodeId: string;
+  start(): Promise<Running>;
+  admin(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+}
+
+const mainJs = path.resolve(import.meta.dirname, '../../dist/control-plane/main.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function processStack(t: Test, env: Record<string, string> = {}): Promise<ProcessStack> {
+  const id = randomBytes(4).toString('hex');
+  const nodeId = `test-cp-${id}`;
+  const token = `cp-token-${randomBytes(16).toString('hex')}`;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-cp-'));
+  const databaseUrl = withDatabase(TEST_DATABASE_BASE, `gantry_test_${id}`);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const docker = new Docker();
+  const running = new Set<ChildProcess>();
+  t.teardown(async () => {
+    for (const c of running) c.kill('SIGKILL');
+    const left = await docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
+    for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    await dropDatabase(databaseUrl).catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const start = async (): Promise<Running> => {
+    const { NODE_OPTIONS: _tapHooks, ...parentEnv } = process.env;
+    const child = spawn(process.execPath, [mainJs], {
+      env: {
+        ...parentEnv,
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: TEST_REDIS_URL,
+        GANTRY_REDIS_PREFIX: `test:${id}:`,
+        GANTRY_ADMIN_TOKEN: token,
+        GANTRY_DATA_DIR: dataDir,
+        GANTRY_NODE_ID: nodeId,
+        GANTRY_CONTROL_PLANE_PORT: String(port),
+        GANTRY_BIND_HOST: '127.0.0.1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }));
+    const up = await eventually(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200, 30_000, 100);
+    if (!up) throw new Error(`control plane did not start:\n${out}`);
+    return { child, output: () => out, exited };
+  };
+  const admin = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(base + p, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  return { base, databaseUrl, nodeId, start, admin };
+}
