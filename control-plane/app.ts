@@ -42,6 +42,7 @@ import { FunctionStore } from './store/function-store.js';
 import { UsagePlanStore } from './store/usage-plan-store.js';
 import { UsageKeys } from '../common/usage-keys.js';
 import { defaultMigrationsDir, migrate } from './store/migrator.js';
+import { ConnectionsEnvironment, functionGatewayUrl } from './websocket/connections-environment.js';
 
 export interface ControlPlaneOverrides {
   readonly containers?: ContainerRuntime;
@@ -74,8 +75,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     maxQueuedLines: 100_000,
     flushIntervalMs: 200,
   });
+  const connectionsEnv = new ConnectionsEnvironment({ pool, retire: (id) => scheduler.retire(id), internalToken: () => internalToken, logger: logger.child({ component: 'websocket-env' }) });
   const scheduler = new Scheduler(
     {
+      platformEnvironment: (v) => connectionsEnv.variablesFor(v),
       containers,
       codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
       imageFor: (runtime) => catalog.imageFor(runtime),
@@ -165,6 +168,9 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {
       logger.warn({ err: e as Error }, 'function network not ready; functions with network "default" will fail to start');
     });
+    const bridgeIp = await containers.networkGateway(config.GANTRY_FUNCTION_NETWORK).catch(() => undefined);
+    connectionsEnv.setGatewayUrl(functionGatewayUrl(config.GANTRY_FUNCTION_GATEWAY_URL, config.GANTRY_PUBLIC_URL, bridgeIp));
+    await connectionsEnv.reload();
     server = buildServer();
     const srv = server;
     await new Promise<void>((resolve, reject) => {
@@ -180,6 +186,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     const onChange = () => {
       functionCache.invalidateAll();
       void syncProvisioned();
+      void connectionsEnv.reload();
     };
     subscriber.on('message', onChange);
     // Messages may have been missed while disconnected: forget everything on reconnect.

@@ -24,6 +24,7 @@ import { UsageKeys } from '../common/usage-keys.js';
 import { RouteSync } from './routing/route-sync.js';
 import { RemoteUpstream } from './upstream/remote-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
+import { createWebsocketApis, type WebsocketApis } from './websocket/websocket-apis.js';
 
 export interface GatewayOverrides {
   /** When set (one-process mode), used instead of a remote control plane. */
@@ -52,6 +53,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
   const routes = new RouteSync({ pool, subscriber, channel: keys.configChannel, logger: logger.child({ component: 'routes' }) }, config.GANTRY_ROUTE_RESYNC_INTERVAL_MS);
   let upstream: Upstream | undefined = overrides.upstream;
   let server: http.Server | undefined;
+  let websockets: WebsocketApis | undefined;
   let closing: Promise<void> | undefined;
 
   const readiness = async () => ({
@@ -61,13 +63,13 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
   });
 
   async function start(): Promise<number> {
-    upstream ??= new RemoteUpstream({
-      controlPlaneUrl: config.GANTRY_CONTROL_PLANE_URL,
-      internalToken: config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken()),
-      connections: config.GANTRY_UPSTREAM_CONNECTIONS,
-    });
+    const internalToken = config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken());
+    upstream ??= new RemoteUpstream({ controlPlaneUrl: config.GANTRY_CONTROL_PLANE_URL, internalToken, connections: config.GANTRY_UPSTREAM_CONNECTIONS });
     await Promise.all([subscriber.connect(), redis.connect()]);
     await routes.start();
+    const ws = createWebsocketApis({ pool, subscriber, redis, keys, routes, upstream, registry: metrics.registry, internalToken, logger }, config);
+    await ws.start();
+    websockets = ws;
     const guard = new RouteGuard(
       {
         jwt: new JwtAuthorizer(new JwtKeys({ fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS, refreshCooldownMs: config.GANTRY_JWKS_COOLDOWN_MS, cacheMaxAgeMs: config.GANTRY_JWKS_CACHE_MS })),
@@ -90,8 +92,9 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
     const srv = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 }, (req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0] as string;
       if (OPS_PATHS.has(path)) ops(req, res);
-      else routed(req, res);
+      else if (!ws.handleRequest(req, res, path)) routed(req, res);
     });
+    srv.on('upgrade', ws.handleUpgrade);
     // Headers must arrive promptly; a whole request (body included) may take the integration
     // timeout plus upload time, never unbounded.
     srv.headersTimeout = config.GANTRY_GATEWAY_HEADERS_TIMEOUT_MS;
@@ -121,12 +124,15 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
     closing ??= (async () => {
       routes.stop();
       const srv = server;
-      if (srv) {
-        await new Promise<void>((resolve) => {
-          srv.close(() => resolve());
-          srv.closeIdleConnections();
-        });
-      }
+      const stopped = new Promise<void>((resolve) => {
+        if (!srv) return resolve();
+        srv.close(() => resolve());
+        srv.closeIdleConnections();
+      });
+      // Upgraded sockets keep the server open: close them (and run their $disconnects while the
+      // upstream is still there) before waiting for the server.
+      await websockets?.close().catch((e: unknown) => logger.warn({ err: e as Error }, 'websocket shutdown failed'));
+      await stopped;
       const steps: [string, () => Promise<unknown>][] = [
         ['upstream', () => upstream?.close() ?? Promise.resolve()],
         ['redis', () => Promise.all([subscriber.quit(), redis.quit()])],

@@ -123,6 +123,11 @@ export class DockerContainerRuntime implements ContainerRuntime {
     }
   }
 
+  async networkGateway(name: string): Promise<string | undefined> {
+    const info = (await this.call('inspect network', () => this.docker.getNetwork(name).inspect())) as { IPAM?: { Config?: { Gateway?: string }[] } };
+    return info.IPAM?.Config?.find((c) => typeof c.Gateway === 'string' && c.Gateway !== '')?.Gateway;
+  }
+
   async ping(): Promise<boolean> {
     try {
       await withDeadline(this.docker.ping(), Math.min(this.opts.callTimeoutMs, 2_000), 'docker ping');

@@ -1,0 +1,46 @@
+/**
+ * Connection ids and the `@connections` path (compat.md §6.4). Ids look like API Gateway's
+ * (`Zk3pLq8vIAMCKlQ=`): base64 of 11 random bytes, so they may hold `+`, `/` and `=`, which
+ * clients percent-encode in paths. Pure apart from the random source.
+ */
+import { randomBytes } from 'node:crypto';
+
+export function newConnectionId(): string {
+  return randomBytes(11).toString('base64');
+}
+
+/** Message ids and request ids share the shape of API Gateway's request ids. */
+export function newRequestId(): string {
+  return `${randomBytes(10).toString('base64').slice(0, 13)}=`;
+}
+
+export interface ConnectionsPath {
+  /** The path before `/@connections`: `/{api}`, or empty on an API's own host. */
+  readonly prefix: string;
+  readonly connectionId: string;
+}
+
+// `@connections` arrives literally from the SDK and as `%40connections` from awscurl.
+const CONNECTIONS = /^(.*?)\/(?:@|%40)connections\/([^/]+)$/i;
+
+/** The `{prefix}/@connections/{id}` parts of a request path (without query), or undefined. */
+export function parseConnectionsPath(path: string): ConnectionsPath | undefined {
+  const m = CONNECTIONS.exec(path);
+  if (!m) return undefined;
+  const id = decodeSegment(m[2] as string);
+  if (id === undefined || id === '') return undefined;
+  return { prefix: m[1] as string, connectionId: id };
+}
+
+/** A cheap pre-check on the hot path before the full parse. */
+export function mayBeConnectionsPath(path: string): boolean {
+  return path.includes('connections/');
+}
+
+function decodeSegment(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}

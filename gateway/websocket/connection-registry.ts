@@ -1,0 +1,167 @@
+/**
+ * Which gateway holds which connection, in Redis, so a `@connections` call reaching any gateway
+ * finds the one holding the socket.
+ *
+ * Layout (under the installation's prefix):
+ * - `ws:conn:{id}` hash `{gw, api}`: the owner of a connection;
+ * - `ws:gw:{gw}:conns` hash `{id → ConnectionRecord JSON}`: a gateway's connections, with what a
+ *   `$disconnect` event needs, so another gateway can run them if this one dies;
+ * - `ws:gw:{gw}:alive`: the gateway's heartbeat, with a short TTL;
+ * - `ws:gateways`: the set of gateway ids that have registered anything.
+ *
+ * A connection counts as alive only while its owner's heartbeat key exists (checked atomically
+ * in the lookup), so a dead gateway's connections stop claiming to be alive one TTL after its
+ * last heartbeat, whatever happens to its entries. The heartbeat is one write per gateway, not
+ * one per connection. Entries also expire on their own after the maximum connection duration.
+ */
+import type { Redis } from '../../common/redis.js';
+import type { RedisKeys } from '../../common/redis.js';
+
+export interface ConnectionRecord {
+  readonly apiId: string;
+  readonly apiName: string;
+  readonly connectedAt: number;
+  readonly domainName: string;
+  readonly sourceIp: string;
+  readonly userAgent: string | undefined;
+}
+
+export interface ConnectionOwner {
+  readonly gatewayId: string;
+  readonly apiId: string;
+}
+
+export interface ConnectionRegistry {
+  register(connectionId: string, record: ConnectionRecord): Promise<void>;
+  deregister(connectionId: string): Promise<void>;
+  /** The live owner of a connection; undefined when unknown or its gateway is dead. */
+  lookup(connectionId: string): Promise<ConnectionOwner | undefined>;
+  heartbeat(): Promise<void>;
+  /** Gateways whose heartbeat has expired and that nobody is cleaning up yet; claims them. */
+  claimDeadGateways(): Promise<string[]>;
+  /** A claimed dead gateway's connections, for their `$disconnect`s. */
+  connectionsOf(gatewayId: string): Promise<Map<string, ConnectionRecord>>;
+  /** Removes every trace of a gateway (after its `$disconnect`s ran, or at its own shutdown). */
+  forgetGateway(gatewayId: string): Promise<void>;
+}
+
+export interface RedisConnectionRegistryOptions {
+  readonly gatewayId: string;
+  readonly ttlMs: number;
+  /** How long entries live without their gateway's cleanup: the longest a connection may last. */
+  readonly entryTtlMs: number;
+}
+
+/** A dead gateway is cleaned up by one live gateway; the claim lapses if that one dies too. */
+const CLAIM_MS = 60_000;
+
+// KEYS[1] = ws:conn:{id}; ARGV[1] = prefix. Returns {gw, api} only while gw's heartbeat lives.
+const LOOKUP = `
+local v = redis.call('HMGET', KEYS[1], 'gw', 'api')
+if not v[1] or not v[2] then return nil end
+if redis.call('EXISTS', ARGV[1] .. 'ws:gw:' .. v[1] .. ':alive') == 0 then return nil end
+return v`;
+
+export class RedisConnectionRegistry implements ConnectionRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly opts: RedisConnectionRegistryOptions,
+  ) {}
+
+  async register(connectionId: string, record: ConnectionRecord): Promise<void> {
+    const conn = this.connKey(connectionId);
+    await this.redis
+      .multi()
+      .hset(conn, 'gw', this.opts.gatewayId, 'api', record.apiId)
+      .pexpire(conn, this.opts.entryTtlMs)
+      .hset(this.connsKey(this.opts.gatewayId), connectionId, JSON.stringify(record))
+      .exec()
+      .then(failOnError);
+  }
+
+  async deregister(connectionId: string): Promise<void> {
+    await this.redis.multi().del(this.connKey(connectionId)).hdel(this.connsKey(this.opts.gatewayId), connectionId).exec().then(failOnError);
+  }
+
+  async lookup(connectionId: string): Promise<ConnectionOwner | undefined> {
+    const r = (await this.redis.eval(LOOKUP, 1, this.connKey(connectionId), this.keys.key('')) as [string, string] | null);
+    return r === null ? undefined : { gatewayId: r[0], apiId: r[1] };
+  }
+
+  async heartbeat(): Promise<void> {
+    const gw = this.opts.gatewayId;
+    await this.redis
+      .multi()
+      .set(this.aliveKey(gw), String(Date.now()), 'PX', this.opts.ttlMs)
+      .sadd(this.gatewaysKey(), gw)
+      .pexpire(this.connsKey(gw), this.opts.entryTtlMs)
+      .exec()
+      .then(failOnError);
+  }
+
+  async claimDeadGateways(): Promise<string[]> {
+    const all = await this.redis.smembers(this.gatewaysKey());
+    const dead: string[] = [];
+    for (const gw of all) {
+      if (gw === this.opts.gatewayId) continue;
+      if ((await this.redis.exists(this.aliveKey(gw))) === 1) continue;
+      const claimed = await this.redis.set(this.keys.key('ws', 'gw', gw, 'claim'), this.opts.gatewayId, 'PX', CLAIM_MS, 'NX');
+      if (claimed === 'OK') dead.push(gw);
+    }
+    return dead;
+  }
+
+  async connectionsOf(gatewayId: string): Promise<Map<string, ConnectionRecord>> {
+    const raw = await this.redis.hgetall(this.connsKey(gatewayId));
+    const out = new Map<string, ConnectionRecord>();
+    for (const [id, json] of Object.entries(raw)) {
+      const record = parseRecord(json);
+      if (record) out.set(id, record);
+    }
+    return out;
+  }
+
+  async forgetGateway(gatewayId: string): Promise<void> {
+    const ids = await this.redis.hkeys(this.connsKey(gatewayId));
+    const tx = this.redis.multi();
+    // Only entries still owned by that gateway (an id is never reused, but stay exact).
+    for (const id of ids) tx.del(this.connKey(id));
+    await tx
+      .del(this.connsKey(gatewayId), this.aliveKey(gatewayId), this.keys.key('ws', 'gw', gatewayId, 'claim'))
+      .srem(this.gatewaysKey(), gatewayId)
+      .exec()
+      .then(failOnError);
+  }
+
+  private connKey(id: string): string {
+    return this.keys.key('ws', 'conn', id);
+  }
+
+  private connsKey(gw: string): string {
+    return this.keys.key('ws', 'gw', gw, 'conns');
+  }
+
+  private aliveKey(gw: string): string {
+    return this.keys.key('ws', 'gw', gw, 'alive');
+  }
+
+  private gatewaysKey(): string {
+    return this.keys.key('ws', 'gateways');
+  }
+}
+
+function failOnError(results: [Error | null, unknown][] | null): void {
+  if (results === null) throw new Error('redis transaction aborted');
+  for (const [err] of results) if (err) throw err;
+}
+
+function parseRecord(json: string): ConnectionRecord | undefined {
+  try {
+    const r = JSON.parse(json) as Partial<ConnectionRecord>;
+    if (typeof r.apiId !== 'string' || typeof r.apiName !== 'string' || typeof r.connectedAt !== 'number' || typeof r.domainName !== 'string' || typeof r.sourceIp !== 'string') return undefined;
+    return { apiId: r.apiId, apiName: r.apiName, connectedAt: r.connectedAt, domainName: r.domainName, sourceIp: r.sourceIp, userAgent: typeof r.userAgent === 'string' ? r.userAgent : undefined };
+  } catch {
+    return undefined;
+  }
+}
