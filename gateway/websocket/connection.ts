@@ -62,6 +62,13 @@ export class Connection {
     return true;
   }
 
+  /** ws closed the connection itself after a receive error (too big, invalid frame). */
+  closedByProtocol(code: number, reason: string): void {
+    if (this.closedBy !== undefined) return;
+    this.closedBy = { code, reason };
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
   /** Starts the closing handshake; a client that does not complete it is cut off shortly. */
   close(code: number, reason: string): void {
     if (this.closedBy !== undefined) return;

@@ -202,7 +202,9 @@ export class WebsocketGateway {
     const connection = new Connection(ws, context, this.opts.limits);
     this.held.set(context.connectionId, { connection, apiName });
     this.deps.metrics.connections.inc();
-    ws.on('error', () => undefined);
+    // ws has already sent the close frame; its 'close' event will report 1006 as the client's
+    // answer is no longer read, so the code ws closed with is recorded here.
+    ws.on('error', (e: Error & { code?: string }) => connection.closedByProtocol(closeCodeOf(e.code), e.message));
     ws.on('ping', () => connection.touch(Date.now()));
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(connection, apiName, data, isBinary));
     ws.on('close', (code: number, reason: Buffer) => this.onClose(connection, apiName, code, reason.toString('utf8')));
@@ -342,6 +344,13 @@ export class WebsocketGateway {
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, Math.max(0, deadlineMs - Date.now())).unref())]);
     }
   }
+}
+
+/** The close code ws sends for a receive error (RFC 6455 §7.4.1). */
+function closeCodeOf(code: string | undefined): number {
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return 1009;
+  if (code === 'WS_ERR_INVALID_UTF8') return 1007;
+  return 1002;
 }
 
 function isWebsocketHandshake(req: http.IncomingMessage): boolean {
