@@ -81,6 +81,7 @@ import {
   summarizeCpuProfile,
   waitForStemCells,
 } from './scheduler.mjs';
+import { benchWebsocket, formatWebsocket, websocketJson } from './websocket.mjs';
 
 /** Hard caps: every scenario stops at whichever comes first. */
 const MAX_REQUESTS = 2000;
@@ -101,7 +102,7 @@ const PROFILE_MS = 3_000;
 const PROFILE_INTERVAL_US = 500;
 const ROUNDS = 4; // interleaving rounds per phase
 const WARMUP = 100;
-const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 420_000); // whole run, then clean up and fail
+const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 600_000); // whole run, then clean up and fail
 const DB_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'latest.json');
@@ -349,6 +350,7 @@ async function main() {
     GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
     GANTRY_NODE_MEMORY_MB: String(NODE_MEMORY_MB),
     GANTRY_KEEP_WARM_MS: '600000',
+    GANTRY_WS_MESSAGES_PER_SECOND: '100000', // the round-trip bench sends faster than the default rate limit
   };
 
   log(`node ${nodeId}, database ${dbName}, data ${dataDir}`);
@@ -460,6 +462,8 @@ async function main() {
   log(`phase 1: 0 -> ${BURST_N} concurrent environments, no stem cells`);
   await admin('POST', '/v1/functions', { name: 'burst', runtime: 'nodejs20', handler: 'index.handler', timeoutMs: 20_000, code: { zipBase64: zipFor(BURST_HANDLER_SRC) } });
   const burstNoStem = await burst({ cpUrl, token, fn: 'burst', n: BURST_N });
+
+  const websocket = await benchWebsocket({ admin, gwUrl, env: env1, log });
 
   log('stopping phase 1 processes');
   const s0 = Date.now();
@@ -593,6 +597,7 @@ async function main() {
     startupSplitMs,
     startupOneMs,
     shutdownMs,
+    websocket,
   });
   await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
   await writeFile(RESULTS_FILE, JSON.stringify(json, null, 2) + '\n');
@@ -760,6 +765,7 @@ function report(r) {
   crow2(`${STEM_CELLS} stem cells ready (phase 2)`, r.burstStem);
   L(`  all ${BURST_N} handlers overlapped: ${r.burstNoStem.allConcurrent} / ${r.burstStem.allConcurrent}; GANTRY_DOCKER_MAX_CONCURRENT_STARTS default (4)`);
   L();
+  formatWebsocket(r.websocket, L);
 
   // Profile
   const p1 = perRequest(r.seq2.routed_1p, r.idle1);
@@ -893,6 +899,7 @@ function report(r) {
     warmContainers: r.envCount1,
     startupMs: { split: r.startupSplitMs, oneProcess: r.startupOneMs },
     shutdownMs: r.shutdownMs,
+    websocket: websocketJson(r.websocket),
   };
   return json;
 }
