@@ -6,7 +6,8 @@
  *       before, each read after a full GC over the inspector), against a plain `ws` server holding
  *       as many (same Node, same ws, its own process, measured the same way);
  *   W2. message round trip through a function ($default route with a route response): p50/p99
- *       on one connection and on 8, against a plain `ws` echo server, interleaved in rounds.
+ *       on one connection and on 8, against a plain `ws` echo server, and against the same
+ *       function behind an HTTP route of the same gateway (keep-alive POST), interleaved in rounds.
  *
  * Every loop is bounded in count and time. The fd limit of this process and of both servers is
  * raised with prlimit when it is too low for the connection count (and the count is lowered, and
@@ -15,6 +16,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { Pool } from 'undici';
 import WebSocket from 'ws';
 import { HOST, childEnv, f, freePort, inspectorUrl, num, pad, r2, r3, sleep, spawnChild, stats, stopChild, waitReady, zipFor } from './lib.mjs';
 
@@ -44,6 +46,8 @@ export async function benchWebsocket({ admin, gwUrl, env, log }) {
   await admin('POST', '/v1/apis', { name: 'wsecho', protocol: 'websocket' });
   await admin('POST', '/v1/apis/wsecho/routes', { routeKey: '$default', function: 'wsecho', routeResponseSelectionExpression: '$default' });
   await admin('POST', '/v1/apis', { name: 'wsidle', protocol: 'websocket' });
+  await admin('POST', '/v1/apis', { name: 'wshttp' });
+  await admin('POST', '/v1/apis/wshttp/routes', { routeKey: 'POST /echo', function: 'wsecho' });
   const echo = await startEchoServer();
   const idlePort = await freePort();
   const idleGw = spawnChild('ws-gateway', ['--inspect=127.0.0.1:0', 'dist/gateway/main.js'], { ...env, GANTRY_GATEWAY_PORT: String(idlePort) });
@@ -63,19 +67,24 @@ export async function benchWebsocket({ admin, gwUrl, env, log }) {
     await stopChild(idleGw);
 
     log(`websocket W2: message round trip through a function vs a plain ws echo (1 and ${RTT_CLIENTS} connections, ${ROUNDS} rounds)`);
-    const targets = { gateway: `${gwWs}/wsecho`, echo: echo.url };
-    const acc = { gateway1: [], echo1: [], gatewayN: [], echoN: [] };
-    const errors = { gateway1: 0, echo1: 0, gatewayN: 0, echoN: 0 };
+    const runners = {
+      gateway: (clients, count, budget, samples, errs) => roundTrips(`${gwWs}/wsecho`, clients, count, budget, samples, errs),
+      echo: (clients, count, budget, samples, errs) => roundTrips(echo.url, clients, count, budget, samples, errs),
+      http: (clients, count, budget, samples, errs) => httpRoundTrips(gwUrl, clients, count, budget, samples, errs),
+    };
+    const acc = {};
+    const errors = {};
+    for (const name of Object.keys(runners)) for (const k of [`${name}1`, `${name}N`]) [acc[k], errors[k]] = [[], 0];
     // Warm-up: as many environments as the concurrent runs need are started here, not measured.
-    for (const url of Object.values(targets)) await roundTrips(url, RTT_CLIENTS, 400, 20_000, [], { n: 0 });
+    for (const run of Object.values(runners)) await run(RTT_CLIENTS, 400, 20_000, [], { n: 0 });
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? ['gateway', 'echo'] : ['echo', 'gateway'];
+      const order = round % 2 === 0 ? ['gateway', 'http', 'echo'] : ['echo', 'http', 'gateway'];
       for (const name of order) {
         const e1 = { n: 0 };
-        await roundTrips(targets[name], 1, RTT_MESSAGES, RTT_MS, acc[`${name}1`], e1);
+        await runners[name](1, RTT_MESSAGES, RTT_MS, acc[`${name}1`], e1);
         errors[`${name}1`] += e1.n;
         const eN = { n: 0 };
-        await roundTrips(targets[name], RTT_CLIENTS, RTT_MESSAGES, RTT_MS, acc[`${name}N`], eN);
+        await runners[name](RTT_CLIENTS, RTT_MESSAGES, RTT_MS, acc[`${name}N`], eN);
         errors[`${name}N`] += eN.n;
       }
     }
@@ -100,9 +109,12 @@ export function formatWebsocket(w, L) {
   L(`${pad('', 34)}${pad('p50', 8)}${pad('p99', 8)}${pad('x p50', 8)}${pad('x p99', 8)}n/err`);
   const rrow = (label, s, base) => L(`${pad(label, 34)}${pad(f(s.p50), 8)}${pad(f(s.p99), 8)}${pad(f(s.p50 / base.p50, 1), 8)}${pad(f(s.p99 / base.p99, 1), 8)}${s.n}/${s.errors}`);
   rrow('plain ws echo, 1 conn', w.rtt.echo1, w.rtt.echo1);
-  rrow('through a function, 1 conn', w.rtt.gateway1, w.rtt.echo1);
+  rrow('ws through a function, 1 conn', w.rtt.gateway1, w.rtt.echo1);
+  rrow('HTTP POST, same function, 1 conn', w.rtt.http1, w.rtt.echo1);
   rrow(`plain ws echo, ${w.rttClients} conns`, w.rtt.echoN, w.rtt.echoN);
-  rrow(`through a function, ${w.rttClients} conns`, w.rtt.gatewayN, w.rtt.echoN);
+  rrow(`ws through a function, ${w.rttClients} conns`, w.rtt.gatewayN, w.rtt.echoN);
+  rrow(`HTTP POST, same function, ${w.rttClients} conns`, w.rtt.httpN, w.rtt.echoN);
+  L(`  ws through a function / HTTP route to it: p50 ${f(w.rtt.gateway1.p50 / w.rtt.http1.p50, 2)}x (1 conn), ${f(w.rtt.gatewayN.p50 / w.rtt.httpN.p50, 2)}x (${w.rttClients} conns)`);
   L();
 }
 
@@ -257,6 +269,31 @@ async function idleConnections(url, count, measure) {
   } finally {
     for (const ws of sockets) ws.terminate();
     await sleep(2_000);
+  }
+}
+
+/** The same exchange as HTTP: POST the message to an HTTP route of the same function, keep-alive. */
+async function httpRoundTrips(gwUrl, clients, count, budgetMs, samples, errors) {
+  const pool = new Pool(gwUrl, { connections: clients, pipelining: 1 });
+  const t0 = Date.now();
+  let sent = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: clients }, async (_, i) => {
+        while (sent < count && Date.now() - t0 < budgetMs) {
+          sent += 1;
+          const payload = `{"action":"echo","client":${i},"n":${sent}}`;
+          const s = performance.now();
+          const ok = await pool
+            .request({ method: 'POST', path: '/wshttp/echo', body: payload, headersTimeout: 15_000, bodyTimeout: 15_000 })
+            .then(async (res) => res.statusCode === 200 && (await res.body.text()) === payload, () => false);
+          if (ok) samples.push(performance.now() - s);
+          else errors.n += 1;
+        }
+      }),
+    );
+  } finally {
+    await pool.close();
   }
 }
 

@@ -67,9 +67,6 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
     upstream ??= new RemoteUpstream({ controlPlaneUrl: config.GANTRY_CONTROL_PLANE_URL, internalToken, connections: config.GANTRY_UPSTREAM_CONNECTIONS });
     await Promise.all([subscriber.connect(), redis.connect()]);
     await routes.start();
-    const ws = createWebsocketApis({ pool, subscriber, redis, keys, routes, upstream, registry: metrics.registry, internalToken, logger }, config);
-    await ws.start();
-    websockets = ws;
     const guard = new RouteGuard(
       {
         jwt: new JwtAuthorizer(new JwtKeys({ fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS, refreshCooldownMs: config.GANTRY_JWKS_COOLDOWN_MS, cacheMaxAgeMs: config.GANTRY_JWKS_CACHE_MS })),
@@ -79,6 +76,9 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
       },
       config.GANTRY_REGION,
     );
+    const ws = createWebsocketApis({ pool, subscriber, redis, keys, routes, upstream, registry: metrics.registry, internalToken, guard, logger }, config);
+    await ws.start();
+    websockets = ws;
     const ops = express();
     ops.disable('x-powered-by');
     ops.use(opsRouter(readiness, metrics.registry));

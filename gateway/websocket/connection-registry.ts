@@ -36,13 +36,17 @@ export interface ConnectionRegistry {
   deregister(connectionId: string): Promise<void>;
   /** The live owner of a connection; undefined when unknown or its gateway is dead. */
   lookup(connectionId: string): Promise<ConnectionOwner | undefined>;
-  heartbeat(): Promise<void>;
+  /** Writes this gateway's heartbeat; false when it had expired (others may have reaped us). */
+  heartbeat(): Promise<boolean>;
+  /** Registers again connections still held (after a heartbeat found this gateway reaped). */
+  registerAll(entries: readonly [string, ConnectionRecord][]): Promise<void>;
   /** Gateways whose heartbeat has expired and that nobody is cleaning up yet; claims them. */
   claimDeadGateways(): Promise<string[]>;
   /** A claimed dead gateway's connections, for their `$disconnect`s. */
   connectionsOf(gatewayId: string): Promise<Map<string, ConnectionRecord>>;
-  /** Removes every trace of a gateway (after its `$disconnect`s ran, or at its own shutdown). */
-  forgetGateway(gatewayId: string): Promise<void>;
+  /** Removes every trace of a gateway: at its own shutdown, or once its `$disconnect`s ran (then
+   *  only while it is still dead, so a gateway that came back keeps what it re-registered). */
+  forgetGateway(gatewayId: string, onlyIfDead: boolean): Promise<void>;
 }
 
 export interface RedisConnectionRegistryOptions {
@@ -62,6 +66,17 @@ if not v[1] or not v[2] then return nil end
 if redis.call('EXISTS', ARGV[1] .. 'ws:gw:' .. v[1] .. ':alive') == 0 then return nil end
 return v`;
 
+// KEYS: conns hash, alive, claim, gateways set. ARGV: conn key prefix, gateway id, "1" = only if dead.
+const FORGET = `
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local k = ARGV[1] .. id
+  if redis.call('HGET', k, 'gw') == ARGV[2] then redis.call('DEL', k) end
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('SREM', KEYS[4], ARGV[2])
+return 1`;
+
 export class RedisConnectionRegistry implements ConnectionRegistry {
   constructor(
     private readonly redis: Redis,
@@ -70,14 +85,19 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
   ) {}
 
   async register(connectionId: string, record: ConnectionRecord): Promise<void> {
-    const conn = this.connKey(connectionId);
-    await this.redis
-      .multi()
-      .hset(conn, 'gw', this.opts.gatewayId, 'api', record.apiId)
-      .pexpire(conn, this.opts.entryTtlMs)
-      .hset(this.connsKey(this.opts.gatewayId), connectionId, JSON.stringify(record))
-      .exec()
-      .then(failOnError);
+    await this.registerAll([[connectionId, record]]);
+  }
+
+  async registerAll(entries: readonly [string, ConnectionRecord][]): Promise<void> {
+    if (entries.length === 0) return;
+    const tx = this.redis.multi();
+    for (const [connectionId, record] of entries) {
+      const conn = this.connKey(connectionId);
+      tx.hset(conn, 'gw', this.opts.gatewayId, 'api', record.apiId)
+        .pexpire(conn, this.opts.entryTtlMs)
+        .hset(this.connsKey(this.opts.gatewayId), connectionId, JSON.stringify(record));
+    }
+    await tx.exec().then(failOnError);
   }
 
   async deregister(connectionId: string): Promise<void> {
@@ -89,15 +109,16 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     return r === null ? undefined : { gatewayId: r[0], apiId: r[1] };
   }
 
-  async heartbeat(): Promise<void> {
+  async heartbeat(): Promise<boolean> {
     const gw = this.opts.gatewayId;
-    await this.redis
+    const results = await this.redis
       .multi()
-      .set(this.aliveKey(gw), String(Date.now()), 'PX', this.opts.ttlMs)
+      .call('SET', this.aliveKey(gw), String(Date.now()), 'PX', String(this.opts.ttlMs), 'GET')
       .sadd(this.gatewaysKey(), gw)
       .pexpire(this.connsKey(gw), this.opts.entryTtlMs)
-      .exec()
-      .then(failOnError);
+      .exec();
+    failOnError(results);
+    return (results as [Error | null, unknown][])[0]?.[1] !== null;
   }
 
   async claimDeadGateways(): Promise<string[]> {
@@ -122,16 +143,18 @@ export class RedisConnectionRegistry implements ConnectionRegistry {
     return out;
   }
 
-  async forgetGateway(gatewayId: string): Promise<void> {
-    const ids = await this.redis.hkeys(this.connsKey(gatewayId));
-    const tx = this.redis.multi();
-    // Only entries still owned by that gateway (an id is never reused, but stay exact).
-    for (const id of ids) tx.del(this.connKey(id));
-    await tx
-      .del(this.connsKey(gatewayId), this.aliveKey(gatewayId), this.keys.key('ws', 'gw', gatewayId, 'claim'))
-      .srem(this.gatewaysKey(), gatewayId)
-      .exec()
-      .then(failOnError);
+  async forgetGateway(gatewayId: string, onlyIfDead: boolean): Promise<void> {
+    await this.redis.eval(
+      FORGET,
+      4,
+      this.connsKey(gatewayId),
+      this.aliveKey(gatewayId),
+      this.keys.key('ws', 'gw', gatewayId, 'claim'),
+      this.gatewaysKey(),
+      this.keys.key('ws', 'conn', ''),
+      gatewayId,
+      onlyIfDead ? '1' : '0',
+    );
   }
 
   private connKey(id: string): string {

@@ -11,6 +11,7 @@ import type { Pool } from '../../common/db.js';
 import type { Logger } from '../../common/logger.js';
 import type { Redis, RedisKeys } from '../../common/redis.js';
 import type { GatewayConfig } from '../config.js';
+import type { RouteGuard } from '../http/route-guard.js';
 import type { RouteSync } from '../routing/route-sync.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { mayBeConnectionsPath } from './connection-ids.js';
@@ -31,6 +32,7 @@ export interface WebsocketApisDeps {
   readonly upstream: Upstream;
   readonly registry: Registry;
   readonly internalToken: string;
+  readonly guard: Pick<RouteGuard, 'check'>;
   readonly logger: Logger;
 }
 
@@ -57,7 +59,7 @@ export function createWebsocketApis(deps: WebsocketApisDeps, config: GatewayConf
     entryTtlMs: config.GANTRY_WS_MAX_CONNECTION_MS + config.GANTRY_WS_REGISTRY_TTL_MS,
   });
   const gateway = new WebsocketGateway(
-    { routes: deps.routes, upstream: deps.upstream, registry, metrics: new WebsocketMetrics(deps.registry), logger },
+    { routes: deps.routes, upstream: deps.upstream, registry, metrics: new WebsocketMetrics(deps.registry), logger, guard: deps.guard },
     {
       gatewayId,
       limits: {

@@ -15,6 +15,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../common/logger.js';
 import { compileRouteSelection, DEFAULT_ROUTE_SELECTION_EXPRESSION, type RouteSelector } from '../../common/route-selection.js';
+import { RouteGuard } from '../http/route-guard.js';
 import { findApi } from '../http/routed-handler.js';
 import type { ApiDefinition, RouteDefinition } from '../routing/route-snapshot.js';
 import type { LiveRoutes, RouteSync } from '../routing/route-sync.js';
@@ -23,6 +24,7 @@ import { newConnectionId, newRequestId } from './connection-ids.js';
 import { expiryOf, type ConnectionLimits } from './connection-limits.js';
 import type { ConnectionRecord, ConnectionRegistry } from './connection-registry.js';
 import type { ConnectionOpRequest, OpResult } from './connection-relay.js';
+import { admitConnect } from './connect-guard.js';
 import { Connection } from './connection.js';
 import { buildConnectEvent, buildDisconnectEvent, buildMessageEvent, disconnectReasonFor, type ConnectionContext } from './websocket-events.js';
 import type { WebsocketMetrics } from './websocket-metrics.js';
@@ -34,6 +36,8 @@ export interface WebsocketGatewayDeps {
   readonly registry: ConnectionRegistry;
   readonly metrics: WebsocketMetrics;
   readonly logger: Logger;
+  /** Checks `$connect` routes with an authorizer, an API key or a throttle; without it they are refused. */
+  readonly guard?: Pick<RouteGuard, 'check'> | undefined;
 }
 
 export interface WebsocketGatewayOptions {
@@ -145,7 +149,7 @@ export class WebsocketGateway {
       const deadline = Date.now() + this.opts.shutdownGraceMs;
       while (this.held.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await this.settled(deadline);
-      await this.deps.registry.forgetGateway(this.opts.gatewayId).catch((e: unknown) => this.deps.logger.warn({ err: e as Error }, 'websocket registry not cleaned up'));
+      await this.deps.registry.forgetGateway(this.opts.gatewayId, false).catch((e: unknown) => this.deps.logger.warn({ err: e as Error }, 'websocket registry not cleaned up'));
       this.wss.close();
     })();
     return this.closing;
@@ -161,7 +165,7 @@ export class WebsocketGateway {
     if (!isWebsocketHandshake(req)) return rejectUpgrade(socket, 400, messageBody('Bad Request'));
     const { api } = target;
     const connectedAt = Date.now();
-    const context: ConnectionContext = {
+    let context: ConnectionContext = {
       connectionId: newConnectionId(),
       connectedAt,
       apiId: api.id,
@@ -171,7 +175,16 @@ export class WebsocketGateway {
     };
     const connectRoute = live.table.websocketRoute(api, '$connect');
     if (connectRoute) {
-      const event = buildConnectEvent(context, { requestId: newRequestId(), requestTimeEpoch: connectedAt }, req.rawHeaders, q < 0 ? '' : url.slice(q + 1));
+      const timing = { requestId: newRequestId(), requestTimeEpoch: connectedAt };
+      const rawQuery = q < 0 ? '' : url.slice(q + 1);
+      if (!RouteGuard.isOpen(connectRoute)) {
+        // Fail closed: a guarded route is never served unguarded.
+        if (!this.deps.guard) return rejectUpgrade(socket, 500, messageBody('Internal Server Error'));
+        const admission = await admitConnect(this.deps.guard, live, api, connectRoute, buildConnectEvent(context, timing, req.rawHeaders, rawQuery));
+        if (admission.kind === 'reject') return rejectUpgrade(socket, admission.status, admission.body);
+        if (admission.authorizer) context = { ...context, authorizer: admission.authorizer };
+      }
+      const event = buildConnectEvent(context, timing, req.rawHeaders, rawQuery);
       const result = await this.invoke(connectRoute, live, event);
       if (result instanceof UpstreamError) return rejectUpgrade(socket, ...upstreamRejection(result));
       const outcome = connectOutcome(result.payload, result.functionError);
@@ -181,9 +194,8 @@ export class WebsocketGateway {
     if (this.closing) return rejectUpgrade(socket, 503, messageBody('Service Unavailable'));
     // The client may have given up while `$connect` ran: it never connected, so no `$disconnect`.
     if (socket.destroyed || !socket.writable) return;
-    const record: ConnectionRecord = { apiId: api.id, apiName: api.name, connectedAt, domainName: context.domainName, sourceIp: context.sourceIp, userAgent: context.userAgent };
     try {
-      await this.deps.registry.register(context.connectionId, record);
+      await this.deps.registry.register(context.connectionId, recordOf(context, api.name));
     } catch (e) {
       this.deps.logger.warn({ err: e as Error }, 'websocket connection not registered');
       return rejectUpgrade(socket, 503, messageBody('Service Unavailable'));
@@ -302,7 +314,10 @@ export class WebsocketGateway {
 
   private async beat(): Promise<void> {
     try {
-      await this.deps.registry.heartbeat();
+      const wasAlive = await this.deps.registry.heartbeat();
+      // Redis lost us for longer than the TTL (an outage, a partition): another gateway may have
+      // reaped our connections, so they are registered again.
+      if (!wasAlive) await this.reregister();
     } catch (e) {
       this.deps.logger.warn({ err: e as Error }, 'websocket registry heartbeat failed');
       return;
@@ -318,6 +333,13 @@ export class WebsocketGateway {
     }
   }
 
+  private async reregister(): Promise<void> {
+    const entries = [...this.held.values()].map(({ connection, apiName }): [string, ConnectionRecord] => [connection.id, recordOf(connection.context, apiName)]);
+    if (entries.length === 0) return;
+    this.deps.logger.warn({ connections: entries.length }, 'heartbeat had expired; registering connections again');
+    await this.deps.registry.registerAll(entries);
+  }
+
   /** Runs the `$disconnect`s of gateways that died without running them, then forgets them. */
   private async reapDeadGateways(): Promise<void> {
     for (const gatewayId of await this.deps.registry.claimDeadGateways()) {
@@ -330,7 +352,7 @@ export class WebsocketGateway {
           ),
         );
       }
-      await this.deps.registry.forgetGateway(gatewayId);
+      await this.deps.registry.forgetGateway(gatewayId, true);
     }
   }
 
@@ -344,6 +366,11 @@ export class WebsocketGateway {
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, Math.max(0, deadlineMs - Date.now())).unref())]);
     }
   }
+}
+
+/** What another gateway needs to run this connection's `$disconnect` if this one dies. */
+function recordOf(c: ConnectionContext, apiName: string): ConnectionRecord {
+  return { apiId: c.apiId, apiName, connectedAt: c.connectedAt, domainName: c.domainName, sourceIp: c.sourceIp, userAgent: c.userAgent };
 }
 
 /** The close code ws sends for a receive error (RFC 6455 §7.4.1). */

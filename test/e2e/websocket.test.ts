@@ -46,6 +46,14 @@ exports.handler = async (event) => {
   return { statusCode: 200, body: JSON.stringify(event) };
 };`;
 
+const AUTHORIZER = `
+exports.handler = async (e) => {
+  const token = e.queryStringParameters && e.queryStringParameters.token;
+  const effect = token === 'good' ? 'Allow' : 'Deny';
+  return { principalId: 'user-' + token, policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: e.methodArn }] },
+    context: { tier: 'gold', routeKey: e.requestContext.routeKey, type: e.type } };
+};`;
+
 const DISCONNECT = `exports.handler = async (event) => { console.log('DISCONNECT ' + JSON.stringify(event)); return { statusCode: 200 }; };`;
 
 async function freePort(): Promise<number> {
@@ -177,6 +185,31 @@ await t.test('sets up a chat API on two gateways', async (t) => {
   t.ok(await eventually(async () => (c = await open(wsUrl(gw2, '/chat')).catch(() => undefined)) !== undefined, 30_000, 200), 'connects');
   t.ok(c && (await whoami(c)));
   c?.ws.close();
+});
+
+t.test('an authorizer on $connect: 401 without identity, 403 when denied, its context on every event', async (t) => {
+  await deployFunction(t, stack, 'wsauth', nodeZip(AUTHORIZER), SLOW_MACHINE);
+  t.equal((await stack.admin('POST', '/v1/apis', { name: 'secure', protocol: 'websocket' })).status, 201);
+  const authorizer = { type: 'function', function: 'wsauth', identitySource: ['$request.querystring.token'], resultTtlSeconds: 0 };
+  t.equal((await stack.admin('POST', '/v1/apis/secure/routes', { routeKey: '$connect', function: 'connect', authorizer })).status, 201);
+  t.equal((await stack.admin('POST', '/v1/apis/secure/routes', { routeKey: '$default', function: 'chat', routeResponseSelectionExpression: '$default' })).status, 201);
+  const onMessage = await stack.admin('POST', '/v1/apis/secure/routes', { routeKey: 'other', function: 'chat', authorizer });
+  t.equal(onMessage.status, 400, 'authorizers only on $connect');
+  t.match(await onMessage.json(), { error: { type: 'ValidationError', message: /only possible on the \$connect route/ } });
+  t.equal((await stack.admin('POST', '/v1/apis/secure/routes', { routeKey: 'simple', function: 'chat', authorizer: { ...authorizer, enableSimpleResponses: true } })).status, 400);
+  let missing = { status: 0, body: '' };
+  t.ok(await eventually(async () => (missing = await rejected(wsUrl(gw2, '/secure'))).status === 401, 10_000), 'no token: 401');
+  t.same(JSON.parse(missing.body), { message: 'Unauthorized' });
+  const denied = await rejected(wsUrl(gw2, '/secure?token=bad'));
+  t.equal(denied.status, 403, 'a Deny policy: 403');
+  t.same(JSON.parse(denied.body), { message: 'Forbidden' });
+  const c = await open(wsUrl(gw1, '/secure?token=good'));
+  c.ws.send('hi');
+  const event = JSON.parse(await c.next()) as Record<string, any>;
+  t.same(event.requestContext.authorizer, { principalId: 'user-good', tier: 'gold', routeKey: '$connect', type: 'REQUEST' }, 'the authorizer saw the $connect request');
+  const connect = await loggedEvent(t, stack, 'connect', 'CONNECT', event.requestContext.connectionId);
+  t.match(connect, { requestContext: { authorizer: { principalId: 'user-good', tier: 'gold' } } });
+  c.ws.close();
 });
 
 t.test('chat room across gateways: the function broadcasts through @connections from its container', async (t) => {
