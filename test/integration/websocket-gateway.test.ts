@@ -184,6 +184,17 @@ t.test("a dead gateway's connections stop counting as alive after the TTL, and a
   t.equal(live.functions.disconnects.length, 2, 'exactly once');
 });
 
+t.test('a gateway whose heartbeat expired (a Redis outage) registers its connections again', async (t) => {
+  const g = await startGateway(t, 'partitioned');
+  const c = await connect(g.url, g.gateway);
+  t.same(await g.registry.lookup(c.id), { gatewayId: 'partitioned', apiId: 'api1' });
+  // What another gateway's cleanup leaves after it took this one for dead.
+  await redis.del(keys.key('ws', 'gw', 'partitioned', 'alive'), keys.key('ws', 'conn', c.id), keys.key('ws', 'gw', 'partitioned', 'conns'));
+  t.ok(await eventually(async () => (await g.registry.lookup(c.id))?.gatewayId === 'partitioned', 2_000), 'found again after the next heartbeat');
+  t.equal(c.ws.readyState, WebSocket.OPEN);
+  c.ws.close();
+});
+
 t.test('shutdown closes every connection with 1001, runs its $disconnect and deregisters', async (t) => {
   const g = await startGateway(t, 'closing');
   const a = await connect(g.url, g.gateway);
