@@ -9,6 +9,7 @@
  * are retired so the next call starts with the right variables. A function behind several
  * websocket APIs gets the first by name.
  */
+import { coalesced } from '../../common/coalesced.js';
 import type { Pool } from '../../common/db.js';
 import { connectionsToken } from '../../common/connections-token.js';
 import type { Logger } from '../../common/logger.js';
@@ -36,8 +37,6 @@ export class ConnectionsEnvironment {
   private bindings = new Map<FunctionId, Binding>();
   private baseUrl: string | undefined;
   private loaded = false;
-  private reloading: Promise<void> | undefined;
-  private again = false;
 
   constructor(private readonly deps: ConnectionsEnvironmentDeps) {}
 
@@ -57,19 +56,7 @@ export class ConnectionsEnvironment {
   }
 
   /** Coalesced: a change arriving during a reload triggers exactly one more. */
-  reload(): Promise<void> {
-    if (this.reloading) {
-      this.again = true;
-      return this.reloading;
-    }
-    this.reloading = (async () => {
-      do {
-        this.again = false;
-        await this.loadOnce();
-      } while (this.again);
-    })().finally(() => (this.reloading = undefined));
-    return this.reloading;
-  }
+  readonly reload = coalesced(() => this.loadOnce());
 
   private async loadOnce(): Promise<void> {
     let rows: Row[];
