@@ -334,6 +334,21 @@ t.test('the @connections API: GET, POST across gateways, encodings, errors', asy
   c.ws.close();
 });
 
+t.test('functions get GANTRY_CONNECTIONS_* once behind a websocket API, and lose them after', async (t) => {
+  const ENV = `exports.handler = async () => ({ url: process.env.GANTRY_CONNECTIONS_URL ?? null, token: process.env.GANTRY_CONNECTIONS_TOKEN ?? null });`;
+  await deployFunction(t, stack, 'envcheck', nodeZip(ENV), SLOW_MACHINE);
+  const read = async () => (await (await stack.admin('POST', '/v1/functions/envcheck/invoke', {})).json()) as { url: string | null; token: string | null };
+  t.same(await read(), { url: null, token: null }, 'not behind a websocket API: nothing (and the environment is now warm)');
+  t.equal((await stack.admin('POST', '/v1/apis', { name: 'late', protocol: 'websocket' })).status, 201);
+  const route = (await (await stack.admin('POST', '/v1/apis/late/routes', { routeKey: '$default', function: 'envcheck' })).json()) as { id: string };
+  let seen = await read();
+  t.ok(await eventually(async () => (seen = await read()).url !== null, 10_000), 'the warm environment is replaced');
+  t.match(seen.url, new RegExp(`^http://\\d+\\.\\d+\\.\\d+\\.\\d+:${port}/late$`), 'the bridge address with the public port');
+  t.match(seen.token, /^gct_/);
+  t.equal((await stack.admin('DELETE', `/v1/apis/late/routes/${route.id}`)).status, 204);
+  t.ok(await eventually(async () => (await read()).url === null, 10_000), 'and gone again once no websocket route targets it');
+});
+
 t.test('$disconnect runs once on client close, on DELETE, on an oversized message and at shutdown', async (t) => {
   const byClient = await open(wsUrl(gw1, '/chat'));
   const clientId = await whoami(byClient);
