@@ -17,6 +17,11 @@ export function websocketRouteProblem(route: RouteBody): string | undefined {
   return undefined;
 }
 
+/** HTTP APIs have no route responses: the option would be silently meaningless there. */
+export function httpRouteProblem(route: RouteBody): string | undefined {
+  return route.routeResponseSelectionExpression === undefined ? undefined : 'routeResponseSelectionExpression is for routes of websocket APIs';
+}
+
 /** The stored form: a websocket authorizer always gets the REQUEST (1.0) event. */
 export function websocketRoute(route: RouteBody): RouteBody {
   return route.authorizer?.type === 'function' ? { ...route, authorizer: { ...route.authorizer, payloadFormatVersion: '1.0' } } : route;

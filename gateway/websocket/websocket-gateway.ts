@@ -56,6 +56,7 @@ export interface WebsocketGatewayOptions {
 const REAP_CONCURRENCY = 8;
 /** How often idle and over-age connections are looked for. */
 const EXPIRY_SWEEP_MS = 1_000;
+const API_GONE = { code: 1001, reason: 'Going away: the API was deleted' } as const;
 /** RFC 6455 §4.1: a key is 16 random bytes in base64. */
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
@@ -306,8 +307,10 @@ export class WebsocketGateway {
 
   private expire(): void {
     const now = Date.now();
-    for (const { connection } of this.held.values()) {
-      const expiry = expiryOf(this.opts.limits, connection.context.connectedAt, connection.lastActiveMs, now);
+    const table = this.deps.routes.current().table;
+    for (const { connection, apiName } of this.held.values()) {
+      // A deleted API takes its connections with it, as in API Gateway.
+      const expiry = table.findApiByName(apiName)?.id === connection.context.apiId ? expiryOf(this.opts.limits, connection.context.connectedAt, connection.lastActiveMs, now) : API_GONE;
       if (expiry) connection.close(expiry.code, expiry.reason);
     }
   }

@@ -195,6 +195,17 @@ t.test('a gateway whose heartbeat expired (a Redis outage) registers its connect
   c.ws.close();
 });
 
+t.test('connections of a deleted API are closed with 1001', async (t) => {
+  const g = await startGateway(t, 'deleting');
+  const c = await connect(g.url, g.gateway);
+  const before = live.table;
+  t.teardown(() => void ((live as { table: typeof before }).table = before));
+  (live as { table: typeof before }).table = compileRouteTable({ revision: 2, apis: [] });
+  const closed = await c.closed;
+  t.equal(closed.code, 1001);
+  t.match(closed.reason, /API was deleted/);
+});
+
 t.test('shutdown closes every connection with 1001, runs its $disconnect and deregisters', async (t) => {
   const g = await startGateway(t, 'closing');
   const a = await connect(g.url, g.gateway);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createRouteSchema } from '../../../../control-plane/admin/gateway-options-schemas.js';
-import { websocketRoute, websocketRouteProblem } from '../../../../control-plane/admin/websocket-route-check.js';
+import { httpRouteProblem, websocketRoute, websocketRouteProblem } from '../../../../control-plane/admin/websocket-route-check.js';
 
 const route = (body: Record<string, unknown>) => createRouteSchema.parse({ function: 'fn', ...body });
 const authorizer = { type: 'function', function: 'auth' };
@@ -18,4 +18,9 @@ t.test('guards only on $connect, function authorizers only, IAM-policy answers',
 t.test('a websocket authorizer always gets the REQUEST (1.0) event', async (t) => {
   t.match(websocketRoute(route({ routeKey: '$connect', authorizer })).authorizer, { type: 'function', payloadFormatVersion: '1.0' });
   t.same(websocketRoute(route({ routeKey: 'chat' })), route({ routeKey: 'chat' }));
+});
+
+t.test('route responses exist only on websocket APIs', async (t) => {
+  t.match(httpRouteProblem(route({ routeKey: 'GET /x', routeResponseSelectionExpression: '$default' })), /websocket/);
+  t.equal(httpRouteProblem(route({ routeKey: 'GET /x' })), undefined);
 });
