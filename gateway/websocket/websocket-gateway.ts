@@ -215,6 +215,7 @@ export class WebsocketGateway {
     const connection = new Connection(ws, context, this.opts.limits);
     this.held.set(context.connectionId, { connection, apiName });
     this.deps.metrics.connections.inc();
+    this.deps.logger.info({ connectionId: context.connectionId, api: apiName, sourceIp: context.sourceIp }, 'websocket connected');
     // ws has already sent the close frame; its 'close' event will report 1006 as the client's
     // answer is no longer read, so the code ws closed with is recorded here.
     ws.on('error', (e: Error & { code?: string }) => connection.closedByProtocol(closeCodeOf(e.code), e.message));
@@ -277,6 +278,8 @@ export class WebsocketGateway {
     this.deps.metrics.connections.dec();
     const statusCode = conn.closedBy?.code ?? code;
     this.deps.metrics.closes.inc({ code: String(statusCode) });
+    const durationMs = Date.now() - conn.context.connectedAt;
+    this.deps.logger.info({ connectionId: conn.id, api: apiName, code: statusCode, by: conn.closedBy ? 'gateway' : 'client', durationMs }, 'websocket disconnected');
     this.track(this.deps.registry.deregister(conn.id).catch((e: unknown) => this.deps.logger.warn({ err: e as Error }, 'websocket connection not deregistered')));
     this.track(this.runDisconnect(conn.context, apiName, statusCode, disconnectReasonFor(statusCode, conn.closedBy?.reason ?? reason)));
   }
