@@ -2,9 +2,14 @@
 // two gateways and real `ws` clients: a chat room across gateways where the function broadcasts
 // through @connections from inside its container, $connect rejecting the handshake, $disconnect
 // on every kind of close, the @connections API itself, and oversized messages.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
+import { TEST_REDIS_URL } from '../support/services.js';
 import { deployFunction, eventually, startStack, type Stack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
 
@@ -347,6 +352,39 @@ t.test('functions get GANTRY_CONNECTIONS_* once behind a websocket API, and lose
   t.match(seen.token, /^gct_/);
   t.equal((await stack.admin('DELETE', `/v1/apis/late/routes/${route.id}`)).status, 204);
   t.ok(await eventually(async () => (await read()).url === null, 10_000), 'and gone again once no websocket route targets it');
+});
+
+t.test('a gateway process that dies: its connections are gone within the TTL and their $disconnect runs elsewhere', async (t) => {
+  // A third gateway as its own process (built by `npm test`), killed without any chance to clean up.
+  const main = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/gateway/main.js');
+  t.ok(existsSync(main), 'dist/gateway/main.js exists (npm run build)');
+  const childPort = await freePort();
+  const child = spawn(process.execPath, [main], {
+    stdio: 'ignore',
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: stack.databaseUrl,
+      REDIS_URL: TEST_REDIS_URL,
+      GANTRY_REDIS_PREFIX: stack.redisPrefix,
+      GANTRY_CONTROL_PLANE_URL: stack.controlPlaneUrl,
+      GANTRY_GATEWAY_PORT: String(childPort),
+      GANTRY_BIND_HOST: '127.0.0.1',
+      GANTRY_WS_REGISTRY_TTL_MS: '1000',
+      GANTRY_LOG_LEVEL: 'silent',
+    },
+  });
+  t.teardown(() => void child.kill('SIGKILL'));
+  const doomedUrl = `http://127.0.0.1:${childPort}`;
+  t.ok(await eventually(async () => (await fetch(`${doomedUrl}/readyz`).catch(() => undefined))?.status === 200, 30_000, 200), 'the third gateway is up');
+  const c = await open(wsUrl(doomedUrl, '/chat'));
+  const id = await whoami(c);
+  t.equal((await fetch(connections(gw1, id), { headers: admin })).status, 200, 'reachable from another gateway while its owner lives');
+  child.kill('SIGKILL');
+  t.equal((await c.closed).code, 1006, 'the client sees the socket drop');
+  const killedAt = Date.now();
+  t.ok(await eventually(async () => (await fetch(connections(gw1, id), { headers: admin })).status === 410, 10_000, 100), 'then 410 from the live gateways');
+  t.ok(Date.now() - killedAt < 5_000, `within the 1 s TTL plus a heartbeat (${Date.now() - killedAt} ms)`);
+  t.match(await loggedEvent(t, stack, 'disconnect', 'DISCONNECT', id), { requestContext: { eventType: 'DISCONNECT', disconnectStatusCode: 1006, connectionId: id } }, 'a live gateway ran its $disconnect');
 });
 
 t.test('$disconnect runs once on client close, on DELETE, on an oversized message and at shutdown', async (t) => {

@@ -27,6 +27,7 @@ export interface Stack {
   readonly token: string;
   readonly nodeId: string;
   readonly databaseUrl: string;
+  readonly redisPrefix: string;
   readonly dataDir: string;
   /** Admin API call with the admin token; JSON bodies are serialised. */
   admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
@@ -99,6 +100,7 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     token,
     nodeId,
     databaseUrl,
+    redisPrefix: env.GANTRY_REDIS_PREFIX,
     dataDir,
     admin: (method, p, body, headers = {}) =>
       fetch(controlPlaneUrl + p, {
