@@ -10,7 +10,7 @@ import type { ApiDefinition } from '../routing/route-snapshot.js';
 import type { RouteSync } from '../routing/route-sync.js';
 import { newRequestId, parseConnectionsPath } from './connection-ids.js';
 import type { ConnectionRegistry } from './connection-registry.js';
-import type { ConnectionOp, ConnectionOpRequest, OpResult } from './connection-relay.js';
+import { RelayTimeout, type ConnectionOp, type ConnectionOpRequest, type OpResult } from './connection-relay.js';
 import type { ConnectionsAuth } from './connections-auth.js';
 
 export interface ConnectionsApiDeps {
@@ -105,7 +105,13 @@ export function createConnectionsApi(deps: ConnectionsApiDeps, opts: Connections
     if (!owner || owner.apiId !== call.apiId) return { status: 410 };
     // Held here a moment ago but closed since: the local table is the truth for our own.
     if (owner.gatewayId === opts.gatewayId) return deps.local(call);
-    return deps.relay(owner.gatewayId, call);
+    try {
+      return await deps.relay(owner.gatewayId, call);
+    } catch (e) {
+      // The owner died while the call was on its way (Redis still counted its subscription).
+      if (e instanceof RelayTimeout && (await deps.registry.lookup(call.connectionId)) === undefined) return { status: 410 };
+      throw e;
+    }
   }
 }
 
