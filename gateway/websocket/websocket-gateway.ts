@@ -202,7 +202,9 @@ export class WebsocketGateway {
       return rejectUpgrade(socket, 503, messageBody('Service Unavailable'));
     }
     let accepted = false;
-    if (!socket.destroyed) {
+    // close() may have begun while the registration was written: it would not see this one.
+    if (this.closing) rejectUpgrade(socket, 503, messageBody('Service Unavailable'));
+    else if (!socket.destroyed) {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         accepted = true;
         this.accept(ws, context, api.name);
