@@ -3,7 +3,7 @@
  * finds the one holding the socket.
  *
  * Layout (under the installation's prefix):
- * - `ws:conn:{id}` hash `{gw, api}`: the owner of a connection;
+ * - `ws:conn:{id}` = `"{gw} {api}"`: the owner of a connection (one SET with its TTL);
  * - `ws:gw:{gw}:conns` hash `{id → ConnectionRecord JSON}`: a gateway's connections, with what a
  *   `$disconnect` event needs, so another gateway can run them if this one dies;
  * - `ws:gw:{gw}:alive`: the gateway's heartbeat, with a short TTL;
@@ -61,47 +61,81 @@ const CLAIM_MS = 60_000;
 
 // KEYS[1] = ws:conn:{id}; ARGV[1] = prefix. Returns {gw, api} only while gw's heartbeat lives.
 const LOOKUP = `
-local v = redis.call('HMGET', KEYS[1], 'gw', 'api')
-if not v[1] or not v[2] then return nil end
-if redis.call('EXISTS', ARGV[1] .. 'ws:gw:' .. v[1] .. ':alive') == 0 then return nil end
-return v`;
+local v = redis.call('GET', KEYS[1])
+if not v then return nil end
+local sp = string.find(v, ' ', 1, true)
+if not sp then return nil end
+local gw = string.sub(v, 1, sp - 1)
+if redis.call('EXISTS', ARGV[1] .. 'ws:gw:' .. gw .. ':alive') == 0 then return nil end
+return {gw, string.sub(v, sp + 1)}`;
 
 // KEYS: conns hash, alive, claim, gateways set. ARGV: conn key prefix, gateway id, "1" = only if dead.
 const FORGET = `
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do
   local k = ARGV[1] .. id
-  if redis.call('HGET', k, 'gw') == ARGV[2] then redis.call('DEL', k) end
+  local v = redis.call('GET', k)
+  if v and string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. ' ' then redis.call('DEL', k) end
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 redis.call('SREM', KEYS[4], ARGV[2])
 return 1`;
 
+interface Pending {
+  readonly connectionId: string;
+  /** Undefined: a deregistration. */
+  readonly record: ConnectionRecord | undefined;
+  readonly settle: (e?: unknown) => void;
+}
+
 export class RedisConnectionRegistry implements ConnectionRegistry {
+  /** Registrations and deregistrations of one event-loop turn, written in one transaction. */
+  private pending: Pending[] = [];
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly opts: RedisConnectionRegistryOptions,
   ) {}
 
-  async register(connectionId: string, record: ConnectionRecord): Promise<void> {
-    await this.registerAll([[connectionId, record]]);
+  register(connectionId: string, record: ConnectionRecord): Promise<void> {
+    return this.enqueue(connectionId, record);
   }
 
   async registerAll(entries: readonly [string, ConnectionRecord][]): Promise<void> {
-    if (entries.length === 0) return;
-    const tx = this.redis.multi();
-    for (const [connectionId, record] of entries) {
-      const conn = this.connKey(connectionId);
-      tx.hset(conn, 'gw', this.opts.gatewayId, 'api', record.apiId)
-        .pexpire(conn, this.opts.entryTtlMs)
-        .hset(this.connsKey(this.opts.gatewayId), connectionId, JSON.stringify(record));
-    }
-    await tx.exec().then(failOnError);
+    await Promise.all(entries.map(([connectionId, record]) => this.enqueue(connectionId, record)));
   }
 
-  async deregister(connectionId: string): Promise<void> {
-    await this.redis.multi().del(this.connKey(connectionId)).hdel(this.connsKey(this.opts.gatewayId), connectionId).exec().then(failOnError);
+  deregister(connectionId: string): Promise<void> {
+    return this.enqueue(connectionId, undefined);
+  }
+
+  private enqueue(connectionId: string, record: ConnectionRecord | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ connectionId, record, settle: (e) => (e === undefined ? resolve() : reject(e as Error)) });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const tx = this.redis.multi();
+    const conns = this.connsKey(this.opts.gatewayId);
+    for (const { connectionId, record } of batch) {
+      const conn = this.connKey(connectionId);
+      if (record) {
+        tx.set(conn, `${this.opts.gatewayId} ${record.apiId}`, 'PX', this.opts.entryTtlMs).hset(conns, connectionId, JSON.stringify(record));
+      } else {
+        tx.del(conn).hdel(conns, connectionId);
+      }
+    }
+    tx.exec()
+      .then(failOnError)
+      .then(
+        () => batch.forEach((p) => p.settle()),
+        (e: unknown) => batch.forEach((p) => p.settle(e ?? new Error('redis transaction failed'))),
+      );
   }
 
   async lookup(connectionId: string): Promise<ConnectionOwner | undefined> {
