@@ -89,6 +89,7 @@ import {
   waitForStemCells,
 } from './scheduler.mjs';
 import { formatMetering, meteringBench } from './metering.mjs';
+import { benchWebsocket, formatWebsocket, websocketJson } from './websocket.mjs';
 
 /** Hard caps: every scenario stops at whichever comes first. */
 const MAX_REQUESTS = 2000;
@@ -359,6 +360,7 @@ async function main() {
     GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
     GANTRY_NODE_MEMORY_MB: String(NODE_MEMORY_MB),
     GANTRY_KEEP_WARM_MS: '600000',
+    GANTRY_WS_MESSAGES_PER_SECOND: '100000', // the round-trip bench sends faster than the default rate limit
   };
 
   log(`node ${nodeId}, database ${dbName}, data ${dataDir}`);
@@ -494,6 +496,8 @@ async function main() {
     scenarioMs: SCENARIO_MS,
   });
   const runtimeRows = await benchRuntimes(runtimeArgs(cpUrl));
+
+  const websocket = await benchWebsocket({ admin, gwUrl, env: env1, log });
 
   log('stopping phase 1 processes');
   const s0 = Date.now();
@@ -634,6 +638,7 @@ async function main() {
     authSeq,
     runtimeRows,
     stemByRuntime,
+    websocket,
   });
   json.async = asyncBurst;
   // Metering (ledger ingest, added latency, queries over 10M entries): its own database, bench/metering.mjs.
@@ -805,6 +810,7 @@ function report(r) {
   crow2(`${STEM_CELLS} stem cells ready (phase 2)`, r.burstStem);
   L(`  all ${BURST_N} handlers overlapped: ${r.burstNoStem.allConcurrent} / ${r.burstStem.allConcurrent}; GANTRY_DOCKER_MAX_CONCURRENT_STARTS default (4)`);
   L();
+  formatWebsocket(r.websocket, L);
 
   // Profile
   const p1 = perRequest(r.seq2.routed_1p, r.idle1);
@@ -947,6 +953,7 @@ function report(r) {
     shutdownMs: r.shutdownMs,
     guards: auth.json,
     runtimes: roundAll(runtimes.json),
+    websocket: websocketJson(r.websocket),
   };
   return json;
 }

@@ -50,6 +50,7 @@ import { FunctionStore } from './store/function-store.js';
 import { UsagePlanStore } from './store/usage-plan-store.js';
 import { UsageKeys } from '../common/usage-keys.js';
 import { defaultMigrationsDir, migrate } from './store/migrator.js';
+import { ConnectionsEnvironment, functionGatewayUrl } from './websocket/connections-environment.js';
 
 export interface ControlPlaneOverrides {
   readonly containers?: ContainerRuntime;
@@ -82,8 +83,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     maxQueuedLines: 100_000,
     flushIntervalMs: 200,
   });
+  const connectionsEnv = new ConnectionsEnvironment({ pool, retire: (id) => scheduler.retire(id), internalToken: () => internalToken, logger: logger.child({ component: 'websocket-env' }) });
   const scheduler = new Scheduler(
     {
+      platformEnvironment: (v) => connectionsEnv.variablesFor(v),
       containers,
       codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
       imageFor: (runtime) => catalog.imageFor(runtime),
@@ -216,6 +219,9 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {
       logger.warn({ err: e as Error }, 'function network not ready; functions with network "default" will fail to start');
     });
+    const bridgeIp = await containers.networkGateway(config.GANTRY_FUNCTION_NETWORK).catch(() => undefined);
+    connectionsEnv.setGatewayUrl(functionGatewayUrl(config.GANTRY_FUNCTION_GATEWAY_URL, config.GANTRY_PUBLIC_URL, bridgeIp));
+    await connectionsEnv.reload();
     await asyncService.start();
     server = buildServer();
     const srv = server;
@@ -238,6 +244,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       functionCache.invalidateAll();
       asyncService.invalidate();
       void syncProvisioned();
+      void connectionsEnv.reload();
     };
     subscriber.on('message', onChange);
     // Messages may have been missed while disconnected: forget everything on reconnect.

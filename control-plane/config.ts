@@ -32,6 +32,9 @@ const schema = z
     // The Docker network functions with network "default" join (created when missing).
     GANTRY_FUNCTION_NETWORK: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('gantry-functions'),
     GANTRY_FUNCTION_USER: z.string().regex(/^\d+:\d+$/).default('993:993'),
+    // How functions reach a gateway for @connections (GANTRY_CONNECTIONS_URL); unset: the host's
+    // address on GANTRY_FUNCTION_NETWORK with GANTRY_PUBLIC_URL's port.
+    GANTRY_FUNCTION_GATEWAY_URL: z.string().url().optional(),
     // Docker serialises much of container creation; more parallel starts than this only queue
     // inside the engine on a 2-core machine (OpenWhisk ships 10, LocalStack 16).
     GANTRY_DOCKER_MAX_CONCURRENT_STARTS: intFrom(4, 1, 64),

@@ -25,6 +25,7 @@ import { RouteSync } from './routing/route-sync.js';
 import { NodeDirectory } from './upstream/node-directory.js';
 import { RemoteUpstream } from './upstream/remote-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
+import { createWebsocketApis, type WebsocketApis } from './websocket/websocket-apis.js';
 
 export interface GatewayOverrides {
   /** When set (one-process mode), used instead of a remote control plane. */
@@ -57,6 +58,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
     { seedUrl: config.GANTRY_CONTROL_PLANE_URL, refreshIntervalMs: config.GANTRY_NODE_REFRESH_INTERVAL_MS },
   );
   let server: http.Server | undefined;
+  let websockets: WebsocketApis | undefined;
   let closing: Promise<void> | undefined;
 
   const readiness = async () => ({
@@ -66,10 +68,8 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
   });
 
   async function start(): Promise<number> {
-    upstream ??= new RemoteUpstream(nodes, {
-      internalToken: config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken()),
-      connections: config.GANTRY_UPSTREAM_CONNECTIONS,
-    });
+    const internalToken = config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken());
+    upstream ??= new RemoteUpstream(nodes, { internalToken, connections: config.GANTRY_UPSTREAM_CONNECTIONS });
     await Promise.all([subscriber.connect(), redis.connect()]);
     // One process (`npm start`) has its invoker in hand and no nodes to look for.
     if (!overrides.upstream) await nodes.start();
@@ -83,6 +83,9 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
       },
       config.GANTRY_REGION,
     );
+    const ws = createWebsocketApis({ pool, subscriber, redis, keys, routes, upstream, registry: metrics.registry, internalToken, guard, logger }, config);
+    await ws.start();
+    websockets = ws;
     const ops = express();
     ops.disable('x-powered-by');
     ops.use(opsRouter(readiness, metrics.registry));
@@ -96,8 +99,9 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
     const srv = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 }, (req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0] as string;
       if (OPS_PATHS.has(path)) ops(req, res);
-      else routed(req, res);
+      else if (!ws.handleRequest(req, res, path)) routed(req, res);
     });
+    srv.on('upgrade', ws.handleUpgrade);
     // Headers must arrive promptly; a whole request (body included) may take the integration
     // timeout plus upload time, never unbounded.
     srv.headersTimeout = config.GANTRY_GATEWAY_HEADERS_TIMEOUT_MS;
@@ -128,12 +132,15 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
       routes.stop();
       nodes.stop();
       const srv = server;
-      if (srv) {
-        await new Promise<void>((resolve) => {
-          srv.close(() => resolve());
-          srv.closeIdleConnections();
-        });
-      }
+      const stopped = new Promise<void>((resolve) => {
+        if (!srv) return resolve();
+        srv.close(() => resolve());
+        srv.closeIdleConnections();
+      });
+      // Upgraded sockets keep the server open: close them (and run their $disconnects while the
+      // upstream is still there) before waiting for the server.
+      await websockets?.close().catch((e: unknown) => logger.warn({ err: e as Error }, 'websocket shutdown failed'));
+      await stopped;
       const steps: [string, () => Promise<unknown>][] = [
         ['upstream', () => upstream?.close() ?? Promise.resolve()],
         ['redis', () => Promise.all([subscriber.quit(), redis.quit()])],

@@ -31,6 +31,19 @@ const schema = z.object({
   // refetched anyway after GANTRY_JWKS_CACHE_MS.
   GANTRY_JWKS_COOLDOWN_MS: intFrom(30_000, 0, 3_600_000),
   GANTRY_JWKS_CACHE_MS: intFrom(600_000, 1_000, 86_400_000),
+  // WebSocket limits: API Gateway's message size (128 KB), idle timeout (10 min) and maximum
+  // connection duration (2 h), compat.md §6.5.
+  GANTRY_WS_MAX_MESSAGE_BYTES: intFrom(128 * 1024, 1024, 16 * 1024 * 1024),
+  GANTRY_WS_IDLE_TIMEOUT_MS: intFrom(600_000, 1_000, 86_400_000),
+  GANTRY_WS_MAX_CONNECTION_MS: intFrom(7_200_000, 1_000, 7 * 86_400_000),
+  // Per-connection message rate (token bucket): generous for chat, stops one client flooding functions.
+  GANTRY_WS_MESSAGES_PER_SECOND: intFrom(100, 1, 100_000),
+  GANTRY_WS_MESSAGE_BURST: intFrom(200, 1, 100_000),
+  // Bytes queued towards one client before it counts as a slow reader and is closed (1008): room
+  // for several maximum-size messages, bounded so a stalled client costs a bounded amount of memory.
+  GANTRY_WS_SEND_QUEUE_BYTES: intFrom(1024 * 1024, 1024, 256 * 1024 * 1024),
+  // A dead gateway's connections stop counting as alive this long after its last heartbeat.
+  GANTRY_WS_REGISTRY_TTL_MS: intFrom(15_000, 300, 600_000),
 });
 
 export type GatewayConfig = Readonly<z.output<typeof schema>>;

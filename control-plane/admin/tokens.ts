@@ -7,7 +7,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool } from '../../common/db.js';
 import { INTERNAL_TOKEN_KEY as INTERNAL_KEY } from '../../common/internal-token.js';
 
-const ADMIN_HASH_KEY = 'admin_token_sha256';
+/** Where the admin token's sha256 is stored (gateways read it to authorise `@connections`). */
+export const ADMIN_HASH_KEY = 'admin_token_sha256';
 
 export interface Tokens {
   readonly adminHash: Buffer;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { GantryError } from '../../common/errors.js';
 import { RESERVED_ENV_KEYS } from '../scheduler/isolation.js';
+import { routeSelectionProblem } from '../../common/route-selection.js';
 
 export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
@@ -69,7 +70,15 @@ const hostName = z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-
 const apiOptions = {
   cors: cors.nullable().optional(),
   hosts: z.array(hostName).max(20).optional(),
-  routeSelectionExpression: z.string().min(1).max(256).optional(),
+  routeSelectionExpression: z
+    .string()
+    .min(1)
+    .max(256)
+    .superRefine((e, ctx) => {
+      const problem = routeSelectionProblem(e);
+      if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    })
+    .optional(),
 };
 
 export const createApiSchema = z.object({

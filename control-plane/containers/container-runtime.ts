@@ -63,6 +63,8 @@ export interface ContainerRuntime {
   inspectImage(image: string): Promise<ImageInfo | undefined>;
   /** Creates a bridge network when missing; idempotent. */
   ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  /** The host's address on a bridge network (its gateway), as containers on it reach the host. */
+  networkGateway(name: string): Promise<string | undefined>;
   /** Cheap liveness probe of the engine, for /readyz. */
   ping(): Promise<boolean>;
 }

@@ -128,6 +128,11 @@ export class DockerContainerRuntime implements ContainerRuntime {
     }
   }
 
+  async networkGateway(name: string): Promise<string | undefined> {
+    const info = (await this.call('inspect network', () => this.docker.getNetwork(name).inspect())) as { IPAM?: { Config?: { Gateway?: string }[] } };
+    return info.IPAM?.Config?.find((c) => typeof c.Gateway === 'string' && c.Gateway !== '')?.Gateway;
+  }
+
   /** Keeps the oldest of several same-named networks (left by an engine without the duplicate check). */
   private async removeDuplicateNetworks(same: readonly Docker.NetworkInspectInfo[]): Promise<void> {
     const newestFirst = [...same].sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));

@@ -6,6 +6,7 @@ import { DEFAULT_TENANT } from '../functions/function-types.js';
 import type { ApiRecord, ApiStore, RouteRecord } from '../store/api-store.js';
 import type { FunctionStore } from '../store/function-store.js';
 import { createRouteSchema } from '../admin/gateway-options-schemas.js';
+import { httpRouteProblem, websocketRoute, websocketRouteProblem } from '../admin/websocket-route-check.js';
 import { createApiSchema, parseBody, patchApiSchema } from '../admin/validation.js';
 import { jsonBody, param } from './express-helpers.js';
 
@@ -56,9 +57,12 @@ export function apisRouter(deps: ApisRouterDeps): Router {
 
   r.post('/v1/apis/:api/routes', jsonBody, async (req, res) => {
     const api = await deps.apis.require(tenant, param(req, 'api'));
-    const body = parseBody(createRouteSchema, req.body);
+    const parsed = parseBody(createRouteSchema, req.body);
+    const body = api.protocol === 'websocket' ? websocketRoute(parsed) : parsed;
     const problem = api.protocol === 'http' ? httpRouteKeyProblem(body.routeKey) : websocketRouteKeyProblem(body.routeKey);
     if (problem !== undefined) throw new GantryError('ValidationError', `Invalid routeKey: ${problem}.`, { component: 'admin-api' });
+    const optionsProblem = api.protocol === 'websocket' ? websocketRouteProblem(body) : httpRouteProblem(body);
+    if (optionsProblem !== undefined) throw new GantryError('ValidationError', `Invalid route: ${optionsProblem}.`, { component: 'admin-api' });
     for (const name of [body.function, ...(body.authorizer?.type === 'function' ? [body.authorizer.function] : [])]) {
       if ((await deps.functions.get(tenant, name)) === undefined) {
         throw new GantryError('ValidationError', `Function "${name}" does not exist.`, { component: 'admin-api' });

@@ -41,6 +41,7 @@ export interface EnvironmentStarterDeps {
   readonly onExit: (env: Environment, exit: ContainerExit | undefined) => void;
   readonly logSink: LogLineSink;
   readonly nowMs: () => number;
+  readonly platformEnvironment?: ((v: FunctionVersion) => Readonly<Record<string, string>>) | undefined;
 }
 
 export interface EnvironmentStarterOptions {
@@ -102,6 +103,7 @@ export class EnvironmentStarter {
       environmentId: env.id,
       nowMs: this.deps.nowMs(),
       streamId: randomBytes(16).toString('hex'),
+      platformEnvironment: env.version ? this.deps.platformEnvironment?.(env.version) : undefined,
     };
   }
 

@@ -21,6 +21,8 @@ export interface IsolationOptions {
   /** 32 hex characters, the stream id Lambda puts in the log stream name. */
   readonly streamId: string;
   readonly initializationType?: InitializationType;
+  /** Variables Gantry itself hands the function (GANTRY_CONNECTIONS_URL/TOKEN), never its own config. */
+  readonly platformEnvironment?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Lambda gives one vCPU at 1769 MB; CPU shares follow memory the same way. */
@@ -124,7 +126,7 @@ export function lambdaEnvironment(v: FunctionVersion, o: Omit<IsolationOptions, 
     ...executionEnv(v.runtime),
   };
   // Reserved keys win over the function's own (the admin API refuses them anyway).
-  return { ...defaults, ...v.environment, ...reserved };
+  return { ...defaults, ...v.environment, ...o.platformEnvironment, ...reserved };
 }
 
 /** AWS_EXECUTION_ENV, which `provided` runtimes do not get (compat.md §1.4). */
@@ -180,4 +182,6 @@ export const RESERVED_ENV_KEYS: ReadonlySet<string> = new Set([
   'LAMBDA_TASK_ROOT',
   'LAMBDA_RUNTIME_DIR',
   'TZ',
+  'GANTRY_CONNECTIONS_URL',
+  'GANTRY_CONNECTIONS_TOKEN',
 ]);

@@ -50,6 +50,8 @@ export interface SchedulerDeps {
   readonly logSink: LogLineSink;
   readonly logger: Logger;
   readonly nowMs?: () => number;
+  /** Platform variables a function's environment gets (GANTRY_CONNECTIONS_* behind a websocket API). */
+  readonly platformEnvironment?: (v: FunctionVersion) => Readonly<Record<string, string>>;
 }
 
 export interface SchedulerOptions {
@@ -94,7 +96,7 @@ export class Scheduler {
   ) {
     this.nowMs = deps.nowMs ?? Date.now;
     this.starter = new EnvironmentStarter(
-      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, logSink: deps.logSink, onExit: (e, x) => this.onExit(e, x) },
+      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, logSink: deps.logSink, onExit: (e, x) => this.onExit(e, x), platformEnvironment: deps.platformEnvironment },
       opts,
     );
     this.stemCells = new StemCellPool({ perRuntime: opts.stemCellsPerRuntime, defaultMemoryMb: opts.stemCellMemoryMb, maxLearnedShapes: 4 });

@@ -145,7 +145,7 @@ export function createRoutedHandler(deps: RoutedHandlerDeps, opts: RoutedHandler
   }
 }
 
-function findApi(table: LiveRoutes['table'], host: string, fullPath: string): { api: ApiDefinition; path: string } | undefined {
+export function findApi(table: LiveRoutes['table'], host: string, fullPath: string): { api: ApiDefinition; path: string } | undefined {
   const byHost = host === '' ? undefined : table.findApiByHost(host);
   if (byHost) return { api: byHost, path: fullPath };
   const slash = fullPath.indexOf('/', 1);

@@ -7,7 +7,7 @@
  */
 import type { ApiKeyDefinition, AuthorizerConfig, QuotaConfig, RouteDefinition, ThrottleConfig } from './route-snapshot.js';
 
-type RouteOptions = Pick<RouteDefinition, 'apiKeyRequired' | 'authorizer' | 'throttle'>;
+type RouteOptions = Pick<RouteDefinition, 'apiKeyRequired' | 'authorizer' | 'throttle' | 'routeResponseSelectionExpression'>;
 
 export function routeOptionsFrom(options: unknown): RouteOptions {
   if (!isObject(options)) return {};
@@ -16,6 +16,7 @@ export function routeOptionsFrom(options: unknown): RouteOptions {
     ...(options['apiKeyRequired'] === true ? { apiKeyRequired: true } : {}),
     ...(options['authorizer'] !== undefined ? { authorizer: authorizerFrom(options['authorizer']) } : {}),
     ...(throttle ? { throttle } : {}),
+    ...(options['routeResponseSelectionExpression'] === '$default' ? { routeResponseSelectionExpression: '$default' as const } : {}),
   };
 }
 

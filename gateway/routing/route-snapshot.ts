@@ -68,6 +68,8 @@ export interface RouteDefinition {
   readonly authorizer?: AuthorizerConfig;
   /** The route's own bucket, shared by all its clients. */
   readonly throttle?: ThrottleConfig;
+  /** WebSocket routes: `$default` makes the route two-way (its result's body goes back). */
+  readonly routeResponseSelectionExpression?: '$default';
 }
 
 /** An API key as the gateway knows it: looked up by the sha256 of the value a client sends. */
@@ -86,6 +88,8 @@ export interface ApiDefinition {
   readonly protocol: ApiProtocol;
   readonly hosts: readonly string[];
   readonly cors: CorsConfig | null;
+  /** WebSocket APIs: how a message picks its route (null: `$request.body.action`). */
+  readonly routeSelectionExpression?: string | null;
   readonly routes: readonly RouteDefinition[];
 }
 

@@ -4,6 +4,7 @@
  * moved (a missed message). Reloads are coalesced; the live table is swapped in one assignment
  * and never patched, so a request always sees one whole table.
  */
+import { coalesced } from '../../common/coalesced.js';
 import type { Pool } from '../../common/db.js';
 import type { Logger } from '../../common/logger.js';
 import type { Redis } from '../../common/redis.js';
@@ -26,8 +27,6 @@ export interface RouteSyncDeps {
 
 export class RouteSync {
   private live: LiveRoutes | undefined;
-  private reloading: Promise<void> | undefined;
-  private again = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -60,19 +59,7 @@ export class RouteSync {
   }
 
   /** Coalesces: a change arriving during a reload triggers exactly one more. */
-  reload(): Promise<void> {
-    if (this.reloading) {
-      this.again = true;
-      return this.reloading;
-    }
-    this.reloading = (async () => {
-      do {
-        this.again = false;
-        await this.loadOnce();
-      } while (this.again);
-    })().finally(() => (this.reloading = undefined));
-    return this.reloading;
-  }
+  readonly reload = coalesced(() => this.loadOnce());
 
   private async loadOnce(): Promise<void> {
     try {

@@ -31,6 +31,7 @@ interface Row {
   protocol: 'http' | 'websocket';
   cors: CorsConfig | null;
   hosts: string[];
+  route_selection_expression: string | null;
   route_id: string | null;
   route_key: string | null;
   function_name: string | null;
@@ -46,7 +47,7 @@ export async function loadSnapshot(pool: Pool): Promise<LoadedSnapshot> {
     const revision = Number((await client.query<{ revision: string }>('SELECT revision FROM config_revision WHERE id = 1')).rows[0]?.revision ?? 0);
     const rows = (
       await client.query<Row>(`
-        SELECT a.id AS api_id, a.name AS api_name, a.protocol, a.cors, a.hosts,
+        SELECT a.id AS api_id, a.name AS api_name, a.protocol, a.cors, a.hosts, a.route_selection_expression,
                r.id AS route_id, r.route_key, r.function_name, r.payload_format_version, r.options
           FROM apis a LEFT JOIN routes r ON r.api_id = a.id
          ORDER BY a.name, r.created_at, r.id`)
@@ -85,7 +86,7 @@ function groupApis(rows: readonly Row[]): ApiDefinition[] {
   for (const r of rows) {
     let entry = apis.get(r.api_id);
     if (!entry) {
-      entry = { def: { id: r.api_id, name: r.api_name, protocol: r.protocol, hosts: r.hosts, cors: r.cors }, routes: [] };
+      entry = { def: { id: r.api_id, name: r.api_name, protocol: r.protocol, hosts: r.hosts, cors: r.cors, routeSelectionExpression: r.route_selection_expression }, routes: [] };
       apis.set(r.api_id, entry);
     }
     if (r.route_id !== null && r.route_key !== null && r.function_name !== null && r.payload_format_version !== null) {

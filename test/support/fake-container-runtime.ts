@@ -202,6 +202,10 @@ export class FakeContainerRuntime implements ContainerRuntime {
     if (!this.networks.includes(name)) this.networks.push(name);
   }
 
+  async networkGateway(name: string): Promise<string | undefined> {
+    return this.networks.includes(name) ? '172.31.0.1' : undefined;
+  }
+
   async ping(): Promise<boolean> {
     return this.engineUp;
   }

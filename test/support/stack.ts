@@ -27,18 +27,22 @@ export interface Stack {
   readonly token: string;
   readonly nodeId: string;
   readonly databaseUrl: string;
-  readonly dataDir: string;
   readonly redisPrefix: string;
+  readonly dataDir: string;
   /** Admin API call with the admin token; JSON bodies are serialised. */
   admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** Containers of this stack currently known to Docker. */
   containers(): Promise<Docker.ContainerInfo[]>;
+  /** Shuts gateway `index` down as SIGTERM would (teardown closing it again is harmless). */
+  stopGateway(index: number): Promise<void>;
 }
 
 export interface StackOptions {
   readonly env?: Record<string, string>;
   /** Start a second gateway against the same control plane, database and Redis prefix. */
   readonly secondGateway?: boolean;
+  /** Extra environment per gateway, by index (e.g. a fixed port or bind address for one of them). */
+  readonly gatewayEnv?: readonly Record<string, string>[];
   /** Receives every log line (info and above) of both processes, parsed. */
   readonly onLog?: (line: Record<string, unknown>) => void;
 }
@@ -70,8 +74,9 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
   const controlPlane = createControlPlane(loadControlPlaneConfig(env), logger, { announce: () => undefined });
   const cpPort = await controlPlane.start();
   const controlPlaneUrl = `http://127.0.0.1:${cpPort}`;
-  const gateways = [createGateway(loadGatewayConfig({ ...env, GANTRY_CONTROL_PLANE_URL: controlPlaneUrl }), logger)];
-  if (opts.secondGateway === true) gateways.push(createGateway(loadGatewayConfig({ ...env, GANTRY_CONTROL_PLANE_URL: controlPlaneUrl }), logger));
+  const gatewayConfig = (index: number) => loadGatewayConfig({ ...env, GANTRY_CONTROL_PLANE_URL: controlPlaneUrl, ...opts.gatewayEnv?.[index] });
+  const gateways = [createGateway(gatewayConfig(0), logger)];
+  if (opts.secondGateway === true) gateways.push(createGateway(gatewayConfig(1), logger));
   const gwPorts: number[] = [];
   for (const gateway of gateways) gwPorts.push(await gateway.start());
   const docker = new Docker();
@@ -95,8 +100,8 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     token,
     nodeId,
     databaseUrl,
-    dataDir,
     redisPrefix: env.GANTRY_REDIS_PREFIX,
+    dataDir,
     admin: (method, p, body, headers = {}) =>
       fetch(controlPlaneUrl + p, {
         method,
@@ -104,6 +109,9 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
         ...(body === undefined ? {} : { body: Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
       }),
     containers,
+    stopGateway: async (index) => {
+      await gateways[index]?.close();
+    },
   };
 }
 

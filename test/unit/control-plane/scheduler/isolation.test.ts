@@ -97,6 +97,16 @@ t.test('includes the function variables', async (t) => {
   t.equal(env.DEBUG, '1');
 });
 
+t.test('adds the platform variables of a function behind a websocket API, over its own', async (t) => {
+  const platform = { GANTRY_CONNECTIONS_URL: 'http://172.18.0.1:8080/chat', GANTRY_CONNECTIONS_TOKEN: 'gct_x' };
+  const env = lambdaEnvironment(aVersion({ environment: { TABLE: 'pets', GANTRY_CONNECTIONS_URL: 'mine' } }), { ...options(), platformEnvironment: platform });
+  t.equal(env.GANTRY_CONNECTIONS_URL, platform.GANTRY_CONNECTIONS_URL);
+  t.equal(env.GANTRY_CONNECTIONS_TOKEN, platform.GANTRY_CONNECTIONS_TOKEN);
+  t.equal(env.TABLE, 'pets');
+  t.equal(lambdaEnvironment(aVersion(), options()).GANTRY_CONNECTIONS_URL, undefined, 'none without a websocket API');
+  t.ok(RESERVED_ENV_KEYS.has('GANTRY_CONNECTIONS_TOKEN'), 'functions cannot set them');
+});
+
 t.test('never lets a function variable override a reserved one', async (t) => {
   const hostile = Object.fromEntries([...RESERVED_ENV_KEYS].map((k) => [k, 'evil']));
   const env = lambdaEnvironment(aVersion({ environment: hostile }), options());

@@ -5,7 +5,9 @@ t.test('reads stored route options as the admin API wrote them', async (t) => {
   t.strictSame(routeOptionsFrom({}), {});
   t.strictSame(routeOptionsFrom(null), {});
   t.strictSame(routeOptionsFrom({ apiKeyRequired: true, throttle: { rateLimit: 5, burstLimit: 10 } }), { apiKeyRequired: true, throttle: { rateLimit: 5, burstLimit: 10 } });
-  t.strictSame(routeOptionsFrom({ apiKeyRequired: false, routeResponseSelectionExpression: '$default' }), {});
+  t.strictSame(routeOptionsFrom({ apiKeyRequired: false }), {});
+  t.strictSame(routeOptionsFrom({ routeResponseSelectionExpression: '$default' }), { routeResponseSelectionExpression: '$default' }, 'a two-way websocket route');
+  t.strictSame(routeOptionsFrom({ routeResponseSelectionExpression: '$other' }), {}, 'only $default exists');
   const jwt = { type: 'jwt', issuer: 'https://i', audience: ['a'], jwksUri: 'https://i/jwks', scopes: ['s'], identitySource: ['$request.header.Authorization'] };
   t.strictSame(routeOptionsFrom({ authorizer: jwt }), { authorizer: jwt });
   const fn = { type: 'function', function: 'auth', payloadFormatVersion: '2.0', enableSimpleResponses: true, identitySource: [], resultTtlSeconds: 0 };

@@ -1,0 +1,148 @@
+/**
+ * The `@connections` management API (compat.md §6.4, api.md): `POST` sends the raw body to the
+ * connection, `GET` describes it, `DELETE` closes it, on whichever gateway holds it (locally, or
+ * through the relay). Answers carry `x-amzn-ErrorType` with `{"message": …}` bodies, and success
+ * codes are exactly the SDK model's: 200, 200, 204.
+ */
+import type http from 'node:http';
+import type { Logger } from '../../common/logger.js';
+import type { ApiDefinition } from '../routing/route-snapshot.js';
+import type { RouteSync } from '../routing/route-sync.js';
+import { newRequestId, parseConnectionsPath } from './connection-ids.js';
+import type { ConnectionRegistry } from './connection-registry.js';
+import { RelayTimeout, type ConnectionOp, type ConnectionOpRequest, type OpResult } from './connection-relay.js';
+import type { ConnectionsAuth } from './connections-auth.js';
+
+export interface ConnectionsApiDeps {
+  readonly routes: Pick<RouteSync, 'current'>;
+  readonly auth: Pick<ConnectionsAuth, 'allows'>;
+  readonly registry: Pick<ConnectionRegistry, 'lookup'>;
+  /** Sends a request to another gateway. */
+  readonly relay: (gatewayId: string, req: ConnectionOpRequest) => Promise<OpResult>;
+  /** Whether this gateway holds the connection, and the call run on it. */
+  readonly holds: (connectionId: string) => boolean;
+  readonly local: (req: ConnectionOpRequest) => Promise<OpResult>;
+  readonly logger: Logger;
+}
+
+export interface ConnectionsApiOptions {
+  readonly gatewayId: string;
+  readonly maxMessageBytes: number;
+}
+
+const OPS: Readonly<Record<string, ConnectionOp>> = { POST: 'post', GET: 'get', DELETE: 'delete' };
+
+const ERRORS = {
+  403: ['ForbiddenException', 'Forbidden'],
+  410: ['GoneException', 'Gone'],
+  413: ['PayloadTooLargeException', 'Message too long'],
+  500: ['InternalServerErrorException', 'Internal server error'],
+} as const;
+
+class TooLarge extends Error {}
+
+/** Returns a handler that answers and returns true for `@connections` paths of a websocket API. */
+export function createConnectionsApi(deps: ConnectionsApiDeps, opts: ConnectionsApiOptions) {
+  return (req: http.IncomingMessage, res: http.ServerResponse, path: string): boolean => {
+    const parsed = parseConnectionsPath(path);
+    if (!parsed) return false;
+    const api = apiFor(deps, req.headers.host ?? '', parsed.prefix);
+    if (!api) return false;
+    const startedNs = process.hrtime.bigint();
+    const requestId = newRequestId();
+    handle(req, res, api, parsed.connectionId, requestId)
+      .catch((e: unknown) => {
+        deps.logger.error({ err: e as Error, requestId }, '@connections call failed');
+        return res.headersSent ? res.statusCode : sendError(res, 500, requestId);
+      })
+      .then((status) => {
+        const latencyMs = Math.round(Number(process.hrtime.bigint() - startedNs) / 1e4) / 100;
+        deps.logger.info({ requestId, method: req.method, api: api.name, route: '@connections', status, latencyMs }, 'request');
+      }, () => undefined);
+    return true;
+  };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, api: ApiDefinition, connectionId: string, requestId: string): Promise<number> {
+    const op = OPS[req.method ?? ''];
+    if (op === undefined || !deps.auth.allows(req.headers.authorization, api.id)) {
+      req.resume();
+      return sendError(res, 403, requestId);
+    }
+    let data: Buffer | undefined;
+    if (op === 'post') {
+      if (Number(req.headers['content-length'] ?? 0) > opts.maxMessageBytes) {
+        req.resume();
+        return sendError(res, 413, requestId);
+      }
+      try {
+        data = await readBody(req, opts.maxMessageBytes);
+      } catch (e) {
+        if (e instanceof TooLarge) return sendError(res, 413, requestId);
+        throw e;
+      }
+    } else {
+      req.resume();
+    }
+    const call: ConnectionOpRequest = { op, connectionId, apiId: api.id, ...(data ? { data } : {}) };
+    const result = await run(call);
+    if (result.status === 200) {
+      const body = result.body ? Buffer.from(JSON.stringify(result.body)) : Buffer.alloc(0);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length), 'x-amzn-RequestId': requestId });
+      res.end(body);
+      return 200;
+    }
+    if (result.status === 204) {
+      res.writeHead(204, { 'x-amzn-RequestId': requestId });
+      res.end();
+      return 204;
+    }
+    return sendError(res, result.status in ERRORS ? (result.status as keyof typeof ERRORS) : 500, requestId);
+  }
+
+  async function run(call: ConnectionOpRequest): Promise<OpResult> {
+    if (deps.holds(call.connectionId)) return deps.local(call);
+    const owner = await deps.registry.lookup(call.connectionId);
+    if (!owner || owner.apiId !== call.apiId) return { status: 410 };
+    // Held here a moment ago but closed since: the local table is the truth for our own.
+    if (owner.gatewayId === opts.gatewayId) return deps.local(call);
+    try {
+      return await deps.relay(owner.gatewayId, call);
+    } catch (e) {
+      // The owner died while the call was on its way (Redis still counted its subscription).
+      if (e instanceof RelayTimeout && (await deps.registry.lookup(call.connectionId)) === undefined) return { status: 410 };
+      throw e;
+    }
+  }
+}
+
+/** `/{api}/@connections/…` on the shared host, `/@connections/…` on an API's own host. */
+function apiFor(deps: ConnectionsApiDeps, host: string, prefix: string): ApiDefinition | undefined {
+  const table = deps.routes.current().table;
+  const byHost = host === '' ? undefined : table.findApiByHost(host);
+  const api = byHost ? (prefix === '' ? byHost : undefined) : /^\/[^/]+$/.test(prefix) ? table.findApiByName(prefix.slice(1)) : undefined;
+  return api?.protocol === 'websocket' ? api : undefined;
+}
+
+function sendError(res: http.ServerResponse, status: keyof typeof ERRORS, requestId: string): number {
+  const [type, message] = ERRORS[status];
+  const body = JSON.stringify({ message });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-amzn-ErrorType': type,
+    'x-amzn-RequestId': requestId,
+  });
+  res.end(body);
+  return status;
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new TooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
