@@ -64,7 +64,8 @@ async function handle(
     tenantId: DEFAULT_TENANT,
     functionName,
     payload,
-    source: caller === 'internal' ? 'gateway' : 'direct',
+    // A gateway says when a WebSocket message brought the call (x-gantry-invocation-source).
+    source: caller !== 'internal' ? 'direct' : header(req, 'x-gantry-invocation-source') === 'websocket' ? 'websocket' : 'gateway',
     logTail: header(req, 'x-gantry-log-type')?.toLowerCase() === 'tail',
   });
   writeResult(res, result);

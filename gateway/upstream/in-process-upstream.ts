@@ -5,13 +5,13 @@
 import { GantryError } from '../../common/errors.js';
 import type { Invoker } from '../../control-plane/invocation/invoker.js';
 import { DEFAULT_TENANT } from '../../control-plane/functions/function-types.js';
-import { UpstreamError, type Upstream, type UpstreamResult } from './upstream.js';
+import { UpstreamError, type Upstream, type UpstreamResult, type UpstreamSource } from './upstream.js';
 
 export class InProcessUpstream implements Upstream {
   constructor(private readonly invoker: Invoker) {}
 
-  async invoke(functionName: string, payload: Buffer, timeoutMs: number): Promise<UpstreamResult> {
-    const run = this.invoker.invoke({ tenantId: DEFAULT_TENANT, functionName, payload: payload.length === 0 ? Buffer.from('{}') : payload, source: 'gateway' });
+  async invoke(functionName: string, payload: Buffer, timeoutMs: number, source: UpstreamSource = 'gateway'): Promise<UpstreamResult> {
+    const run = this.invoker.invoke({ tenantId: DEFAULT_TENANT, functionName, payload: payload.length === 0 ? Buffer.from('{}') : payload, source });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new UpstreamError('timeout', 'integration timed out')), timeoutMs);

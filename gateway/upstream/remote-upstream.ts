@@ -8,7 +8,7 @@
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import type { NodeRecord } from '../../common/cluster-nodes.js';
-import { UpstreamError, type Upstream, type UpstreamResult } from './upstream.js';
+import { UpstreamError, type Upstream, type UpstreamResult, type UpstreamSource } from './upstream.js';
 
 export interface RemoteUpstreamOptions {
   readonly internalToken: string;
@@ -23,6 +23,8 @@ export interface NodeSource {
 
 /** The control plane's answer when its node budget, not the function's limit, refused the call. */
 export const NODE_FULL_REASON = 'ConcurrentInvocationLimitExceeded';
+/** How a gateway tells the control plane what brought an invocation (honoured for the internal token only). */
+export const SOURCE_HEADER = 'x-gantry-invocation-source';
 /** Nodes tried per invocation at most (the home node and two others). */
 const MAX_NODES_TRIED = 3;
 
@@ -37,13 +39,13 @@ export class RemoteUpstream implements Upstream {
     this.authorization = `Bearer ${opts.internalToken}`;
   }
 
-  async invoke(functionName: string, payload: Buffer, timeoutMs: number): Promise<UpstreamResult> {
+  async invoke(functionName: string, payload: Buffer, timeoutMs: number, source: UpstreamSource = 'gateway'): Promise<UpstreamResult> {
     const home = this.nodes.homeFor(functionName);
-    const first = await this.invokeOn(home, functionName, payload, timeoutMs);
+    const first = await this.invokeOn(home, functionName, payload, timeoutMs, source);
     if (first.kind === 'done') return first.result;
     let last = first.error;
     for (const node of this.nodes.fallbacksFor(home).slice(0, MAX_NODES_TRIED - 1)) {
-      const next = await this.invokeOn(node, functionName, payload, timeoutMs);
+      const next = await this.invokeOn(node, functionName, payload, timeoutMs, source);
       if (next.kind === 'done') return next.result;
       last = next.error;
     }
@@ -61,13 +63,14 @@ export class RemoteUpstream implements Upstream {
     functionName: string,
     payload: Buffer,
     timeoutMs: number,
+    source: UpstreamSource,
   ): Promise<{ kind: 'done'; result: UpstreamResult } | { kind: 'retry'; error: UpstreamError }> {
     let res;
     try {
       res = await this.poolFor(node.url).request({
         method: 'POST',
         path: `/v1/functions/${encodeURIComponent(functionName)}/invoke`,
-        headers: { authorization: this.authorization, 'content-type': 'application/json' },
+        headers: { authorization: this.authorization, 'content-type': 'application/json', ...(source === 'gateway' ? {} : { [SOURCE_HEADER]: source }) },
         body: payload,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,

@@ -22,10 +22,14 @@ export class UpstreamError extends Error {
   }
 }
 
+/** What brought the invocation to the gateway: the ledger records it (issue: metering by source). */
+export type UpstreamSource = 'gateway' | 'websocket';
+
 export interface Upstream {
   /** Runs the function synchronously. Rejects with UpstreamError for platform outcomes; a
    *  function's own failure resolves with `functionError: true`. After `timeoutMs` it rejects with
-   *  kind 'timeout' while the invocation itself runs on and is metered. */
-  invoke(functionName: string, payload: Buffer, timeoutMs: number): Promise<UpstreamResult>;
+   *  kind 'timeout' while the invocation itself runs on and is metered. `source` defaults to
+   *  'gateway' (routed HTTP and authorizers). */
+  invoke(functionName: string, payload: Buffer, timeoutMs: number, source?: UpstreamSource): Promise<UpstreamResult>;
   close(): Promise<void>;
 }

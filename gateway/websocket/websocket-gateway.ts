@@ -302,7 +302,7 @@ export class WebsocketGateway {
     const fnTimeout = live.functionTimeoutsMs.get(route.functionName);
     const timeoutMs = Math.min(this.opts.integrationTimeoutMs, fnTimeout === undefined ? Infinity : fnTimeout + 1_000);
     try {
-      return await this.deps.upstream.invoke(route.functionName, Buffer.from(JSON.stringify(event)), timeoutMs);
+      return await this.deps.upstream.invoke(route.functionName, Buffer.from(JSON.stringify(event)), timeoutMs, 'websocket');
     } catch (e) {
       if (e instanceof UpstreamError) return e;
       this.deps.logger.error({ err: e as Error, route: route.routeKey }, 'websocket integration failed');

@@ -232,6 +232,13 @@ t.test('chat room across gateways: the function broadcasts through @connections 
   t.equal(await alice.next(), a, 'the next frame is the whoami answer, not the one-way result');
   alice.ws.close();
   bob.ws.close();
+  // Metered as WebSocket-routed (the spool ships to the ledger a moment later).
+  const sources = async () => {
+    const { invocations } = (await (await stack.admin('GET', '/v1/functions/chat/invocations?limit=1000')).json()) as { invocations: { source: string }[] };
+    return new Set(invocations.map((i) => i.source));
+  };
+  t.ok(await eventually(async () => (await sources()).has('websocket'), 10_000), 'ledger entries have source websocket');
+  t.same([...(await sources())], ['websocket'], 'and nothing else');
 });
 
 t.test('a function posting to a gone connection gets 410, and to one in its own $connect too', async (t) => {
