@@ -65,8 +65,8 @@ const MAX_DELIVERY_ATTEMPTS = 3;
 /** How long a warm runtime may take to poll `next` again after its previous answer. */
 const POLL_WAIT_MS = 2_000;
 /** Tail requests: output is complete once the stream was quiet this long (bounded below). */
-const LOG_QUIET_MS = 3;
-const LOG_SETTLE_MAX_MS = 50;
+const LOG_QUIET_MS = 5;
+const LOG_SETTLE_MAX_MS = 150;
 
 export class Invoker {
   private inFlight = 0;

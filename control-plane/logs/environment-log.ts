@@ -28,6 +28,8 @@ export class EnvironmentLog {
   private droppedBytes = 0;
   private tail: Buffer = Buffer.alloc(0);
   private lastDataMs = 0;
+  /** Output arrived since the current invocation began. */
+  private heardSinceBegin = false;
 
   constructor(
     private readonly sink: LogLineSink,
@@ -42,6 +44,7 @@ export class EnvironmentLog {
 
   write(stream: 'stdout' | 'stderr', chunk: Buffer): void {
     this.lastDataMs = this.nowMs();
+    this.heardSinceBegin = true;
     let data = chunk;
     for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
       this.partial[stream].push(data.subarray(0, nl));
@@ -59,6 +62,7 @@ export class EnvironmentLog {
     this.flushPartial('stdout');
     this.flushPartial('stderr');
     this.current = invocationId;
+    this.heardSinceBegin = false;
     this.storedBytes = 0;
     this.droppedBytes = 0;
     this.tail = Buffer.alloc(0);
@@ -80,10 +84,16 @@ export class EnvironmentLog {
     return this.tail.toString('utf8');
   }
 
-  /** Resolves once no output arrived for `quietMs` (capped at `maxMs`), so late lines make the tail. */
+  /**
+   * Resolves once this invocation's output has gone quiet for `quietMs`, or after `maxMs`, so late
+   * lines make the tail: output travels through the engine's attach stream and may trail the
+   * result, which comes over the socket. Until the invocation's first output has arrived, it waits
+   * for it (a function that prints nothing pays `maxMs`, and only when it asked for the tail).
+   */
   async settle(quietMs: number, maxMs: number): Promise<void> {
     const deadline = this.nowMs() + maxMs;
-    while (this.nowMs() < deadline && this.nowMs() - this.lastDataMs < quietMs) {
+    const quiet = () => this.heardSinceBegin && this.nowMs() - this.lastDataMs >= quietMs;
+    while (this.nowMs() < deadline && !quiet()) {
       await new Promise((r) => setTimeout(r, quietMs));
     }
   }

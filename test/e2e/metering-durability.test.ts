@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import pg from 'pg';
 import t from 'tap';
 import { dropDatabase, ensureDatabase } from '../../common/db.js';
+import { freePort } from '../support/control-plane-process.js';
 import { requireServices, TEST_DATABASE_BASE, TEST_REDIS_URL } from '../support/services.js';
 import { eventually, withDatabase } from '../support/stack.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -33,8 +34,7 @@ const proxiedUrl = (() => {
   u.port = String(proxy.port);
   return u.toString();
 })();
-// Below the ephemeral range (32768+), so an outgoing connection cannot hold the port.
-const port = 20_000 + Math.floor(Math.random() * 12_000);
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const docker = new Docker();
 const containers = () => docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });

@@ -30,15 +30,21 @@ export interface ProcessStack {
 
 const mainJs = path.resolve(import.meta.dirname, '../../dist/control-plane/main.js');
 
+/**
+ * A free port below Linux's ephemeral range (32768+), so that no outgoing connection can take it
+ * between two starts of a control plane that must come back on the same port.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
+  for (let tries = 0; ; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+    if (tries > 50) throw new Error('no free port below the ephemeral range');
+  }
 }
 
 export async function processStack(t: Test, env: Record<string, string> = {}): Promise<ProcessStack> {
