@@ -163,15 +163,15 @@ const COUNTER = `let n = 0; exports.handler = async () => ({ n: ++n });`;
 
 await t.test('SIGKILL during a concurrent load: every answered invocation billed exactly once after restart', async (t) => {
   let cp = await startControlPlane();
-  t.equal((await admin('POST', '/v1/functions', { name: 'work', runtime: 'nodejs20', handler: 'index.handler', code: { zipBase64: nodeZip(WORK).toString('base64') } })).status, 201);
-  t.equal((await admin('POST', '/v1/functions/work/invoke', { ms: 1 })).status, 200, 'warm');
+  t.equal((await admin('POST', '/v1/functions', { name: 'busy', runtime: 'nodejs20', handler: 'index.handler', code: { zipBase64: nodeZip(WORK).toString('base64') } })).status, 201);
+  t.equal((await admin('POST', '/v1/functions/busy/invoke', { ms: 1 })).status, 200, 'warm');
   let killed = false;
-  const running = load('work', 8, 5_000, () => killed);
+  const running = load('busy', 8, 5_000, () => killed);
   const started = Date.now();
   // Let a few hundred invocations finish (or 8 s pass), then kill mid-flight.
   while (Date.now() - started < 8_000) {
     await new Promise((r) => setTimeout(r, 100));
-    if ((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM invocations WHERE function_name = 'work'`)).rows[0]!.n >= 150) break;
+    if ((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM invocations WHERE function_name = 'busy'`)).rows[0]!.n >= 150) break;
   }
   cp.child.kill('SIGKILL');
   killed = true;
@@ -185,14 +185,14 @@ await t.test('SIGKILL during a concurrent load: every answered invocation billed
   t.ok(replay.entries > 0, `replayed ${replay.entries} entries, ${replay.inserted} of them new`);
   t.ok(cp.logs.some((l) => l.msg === 'orphan containers removed'), 'the killed process\'s containers were swept');
 
-  const entries = await entriesOf('work');
+  const entries = await entriesOf('busy');
   const missing = seen.ok.filter((i) => entries.get(i) !== 1);
   t.same(missing, [], 'every invocation whose caller got a result has exactly one entry');
   const seenSet = new Set(seen.ok);
   const extra = [...entries.keys()].filter((i) => !seenSet.has(i));
   // The warm-up call, plus at most the calls in flight at the kill (they may have run).
   t.ok(extra.length <= seen.unanswered + 1, `${extra.length} entries without an answer ≤ ${seen.unanswered} in flight + the warm-up`);
-  t.equal(await rollupRequests('work'), entries.size, 'the hourly rollup counted every entry once');
+  t.equal(await rollupRequests('busy'), entries.size, 'the hourly rollup counted every entry once');
   await stopControlPlane(cp);
 });
 
