@@ -3,7 +3,6 @@
 // dir: orphans swept, spool replayed); Postgres cut off behind a proxy this test owns (invocations
 // are spooled, then shipped once it is back); and, past the spool's backlog bound, invocations
 // refused with 503 before they run. The shared Postgres itself is never touched.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import Docker from 'dockerode';
 import pg from 'pg';
 import t from 'tap';
 import { dropDatabase, ensureDatabase } from '../../common/db.js';
-import { freePort } from '../support/control-plane-process.js';
+import { freePort, spawnControlPlane, type Running } from '../support/control-plane-process.js';
 import { requireServices, TEST_DATABASE_BASE, TEST_REDIS_URL } from '../support/services.js';
 import { eventually, withDatabase } from '../support/stack.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -38,7 +37,6 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const docker = new Docker();
 const containers = () => docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
-const mainJs = path.resolve(import.meta.dirname, '../../dist/control-plane/main.js');
 await ensureDatabase(directUrl);
 const db = new pg.Pool({ connectionString: directUrl, max: 2 });
 let current: Running | undefined;
@@ -55,17 +53,9 @@ t.teardown(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly logs: Record<string, unknown>[];
-  readonly exited: Promise<number | null>;
-}
-
 async function startControlPlane(extraEnv: Record<string, string> = {}): Promise<Running> {
-  const { NODE_OPTIONS: _tapHooks, ...env } = process.env;
-  const child = spawn(process.execPath, [mainJs], {
-    env: {
-      ...env,
+  current = await spawnControlPlane(
+    {
       DATABASE_URL: proxiedUrl,
       REDIS_URL: TEST_REDIS_URL,
       GANTRY_REDIS_PREFIX: `test:${id}:`,
@@ -79,28 +69,8 @@ async function startControlPlane(extraEnv: Record<string, string> = {}): Promise
       GANTRY_SHUTDOWN_GRACE_MS: '5000',
       ...extraEnv,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Record<string, unknown>[] = [];
-  let buf = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const up = await eventually(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200, 30_000, 100);
-  if (!up) throw new Error(`control plane did not start:\n${err}\n${logs.map((l) => JSON.stringify(l)).join('\n')}`);
-  current = { child, logs, exited };
+    `${base}/healthz`,
+  );
   return current;
 }
 
@@ -180,10 +150,10 @@ await t.test('SIGKILL during a concurrent load: every answered invocation billed
   t.ok(seen.ok.length >= 50, `${seen.ok.length} invocations answered before the kill`);
 
   cp = await startControlPlane();
-  t.ok(await eventually(async () => cp.logs.some((l) => l.msg === 'metering spool replayed'), 30_000), 'the spool was replayed at start');
-  const replay = cp.logs.find((l) => l.msg === 'metering spool replayed') as { entries: number; inserted: number };
+  t.ok(await eventually(async () => cp.logs().some((l) => l.msg === 'metering spool replayed'), 30_000), 'the spool was replayed at start');
+  const replay = cp.logs().find((l) => l.msg === 'metering spool replayed') as { entries: number; inserted: number };
   t.ok(replay.entries > 0, `replayed ${replay.entries} entries, ${replay.inserted} of them new`);
-  t.ok(cp.logs.some((l) => l.msg === 'orphan containers removed'), 'the killed process\'s containers were swept');
+  t.ok(cp.logs().some((l) => l.msg === 'orphan containers removed'), 'the killed process\'s containers were swept');
 
   const entries = await entriesOf('busy');
   const missing = seen.ok.filter((i) => entries.get(i) !== 1);

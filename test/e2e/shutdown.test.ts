@@ -1,6 +1,5 @@
 // The control plane as users run it (the built process): SIGTERM drains in-flight invocations and
 // then removes its containers; a SIGKILLed control plane's containers are swept at next start.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +7,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import t from 'tap';
 import { dropDatabase } from '../../common/db.js';
-import { freePort } from '../support/control-plane-process.js';
+import { freePort, spawnControlPlane, type Running } from '../support/control-plane-process.js';
 import { requireServices, TEST_DATABASE_BASE, TEST_REDIS_URL } from '../support/services.js';
 import { eventually, withDatabase } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
@@ -23,7 +22,6 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const docker = new Docker();
 const containers = () => docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
-const mainJs = path.resolve(import.meta.dirname, '../../dist/control-plane/main.js');
 
 t.teardown(async () => {
   for (const c of await containers()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
@@ -31,17 +29,9 @@ t.teardown(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-async function startControlPlane(): Promise<Running> {
-  const { NODE_OPTIONS: _tapHooks, ...env } = process.env;
-  const child = spawn(process.execPath, [mainJs], {
-    env: {
-      ...env,
+const startControlPlane = (): Promise<Running> =>
+  spawnControlPlane(
+    {
       DATABASE_URL: databaseUrl,
       REDIS_URL: TEST_REDIS_URL,
       GANTRY_REDIS_PREFIX: `test:${id}:`,
@@ -51,16 +41,9 @@ async function startControlPlane(): Promise<Running> {
       GANTRY_CONTROL_PLANE_PORT: String(port),
       GANTRY_BIND_HOST: '127.0.0.1',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const up = await eventually(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200, 20_000, 100);
-  if (!up) throw new Error(`control plane did not start:\n${out}`);
-  return { child, output: () => out, exited };
-}
+    `${base}/healthz`,
+    20_000,
+  );
 
 const admin = (method: string, p: string, body?: unknown) =>
   fetch(base + p, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });

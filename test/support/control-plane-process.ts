@@ -16,7 +16,10 @@ import { eventually, withDatabase } from './stack.js';
 
 export interface Running {
   readonly child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr interleaved. */
   readonly output: () => string;
+  /** Its JSON log lines (stdout) so far, parsed. */
+  readonly logs: () => Record<string, unknown>[];
   readonly exited: Promise<number | null>;
 }
 
@@ -47,6 +50,37 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/**
+ * Starts `node dist/control-plane/main.js` with exactly `env` on top of this process's environment
+ * (minus tap's loader hooks) and resolves once `readyUrl` answers 200; rejects with its output
+ * otherwise. The caller stops it (and removes what it left).
+ */
+export async function spawnControlPlane(env: Record<string, string>, readyUrl: string, timeoutMs = 30_000): Promise<Running> {
+  const { NODE_OPTIONS: _tapHooks, ...parentEnv } = process.env;
+  const child = spawn(process.execPath, [mainJs], { env: { ...parentEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const logs = () => stdout.split('\n').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return []; // not a log line (or one still being written)
+    }
+  });
+  const up = await eventually(async () => (await fetch(readyUrl).catch(() => undefined))?.status === 200, timeoutMs, 100);
+  if (!up) {
+    child.kill('SIGKILL');
+    throw new Error(`control plane did not start:\n${out}`);
+  }
+  return { child, output: () => out, logs, exited };
+}
+
 export async function processStack(t: Test, env: Record<string, string> = {}): Promise<ProcessStack> {
   const id = randomBytes(4).toString('hex');
   const nodeId = `test-cp-${id}`;
@@ -56,19 +90,17 @@ export async function processStack(t: Test, env: Record<string, string> = {}): P
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const docker = new Docker();
-  const running = new Set<ChildProcess>();
+  const children = new Set<ChildProcess>();
   t.teardown(async () => {
-    for (const c of running) c.kill('SIGKILL');
+    for (const c of children) c.kill('SIGKILL');
     const left = await docker.listContainers({ all: true, filters: { label: [`gantry.node=${nodeId}`] } });
     for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
     await dropDatabase(databaseUrl).catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });
   });
   const start = async (): Promise<Running> => {
-    const { NODE_OPTIONS: _tapHooks, ...parentEnv } = process.env;
-    const child = spawn(process.execPath, [mainJs], {
-      env: {
-        ...parentEnv,
+    const running = await spawnControlPlane(
+      {
         DATABASE_URL: databaseUrl,
         REDIS_URL: TEST_REDIS_URL,
         GANTRY_REDIS_PREFIX: `test:${id}:`,
@@ -79,19 +111,11 @@ export async function processStack(t: Test, env: Record<string, string> = {}): P
         GANTRY_BIND_HOST: '127.0.0.1',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-      running.delete(child);
-      resolve(code);
-    }));
-    const up = await eventually(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200, 30_000, 100);
-    if (!up) throw new Error(`control plane did not start:\n${out}`);
-    return { child, output: () => out, exited };
+      `${base}/readyz`,
+    );
+    children.add(running.child);
+    void running.exited.then(() => children.delete(running.child));
+    return running;
   };
   const admin = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(base + p, {
