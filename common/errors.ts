@@ -36,7 +36,8 @@ export class GantryError extends Error {
   override readonly name = 'GantryError';
   readonly type: ErrorType;
   readonly component: Component;
-  /** Logged for operators; never sent to the client. */
+  /** Logged for operators, never sent to the client; only `details.reason` of a 429 goes out, as
+   *  the invoke API's throttle-reason header (common/invoke-protocol.ts). */
   readonly details: Record<string, unknown> | undefined;
 
   constructor(

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createPool } from '../common/db.js';
 import { sleep } from '../common/deadline.js';
-import { readInternalToken } from '../common/internal-token.js';
+import { readInternalToken } from '../common/stored-tokens.js';
 import type { Logger } from '../common/logger.js';
 import { opsRouter, probe } from '../common/ops-router.js';
 import { createRedis, RedisKeys } from '../common/redis.js';

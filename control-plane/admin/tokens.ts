@@ -3,12 +3,11 @@
  * is stored only as a sha256 hash; GANTRY_ADMIN_TOKEN, when set, replaces the stored hash; when
  * neither exists one is generated and printed once to stderr, never into the JSON log.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from '../../common/db.js';
-import { INTERNAL_TOKEN_KEY as INTERNAL_KEY } from '../../common/internal-token.js';
+import { ADMIN_HASH_KEY, INTERNAL_TOKEN_KEY as INTERNAL_KEY } from '../../common/stored-tokens.js';
 
-/** Where the admin token's sha256 is stored (gateways read it to authorise `@connections`). */
-export const ADMIN_HASH_KEY = 'admin_token_sha256';
+export { matchesHash } from '../../common/stored-tokens.js';
 
 export interface Tokens {
   readonly adminHash: Buffer;
@@ -34,12 +33,6 @@ export async function bootstrapTokens(
       ? (await upsert(pool, INTERNAL_KEY, opts.internalToken), opts.internalToken)
       : await insertIfAbsent(pool, INTERNAL_KEY, randomBytes(32).toString('base64url'));
   return { adminHash: Buffer.from(adminHash, 'hex'), internalToken };
-}
-
-/** Constant-time check of a bearer token against a stored sha256 (both sides hashed: equal length). */
-export function matchesHash(token: string, hash: Buffer): boolean {
-  const candidate = createHash('sha256').update(token).digest();
-  return candidate.length === hash.length && timingSafeEqual(candidate, hash);
 }
 
 export function sha256Hex(s: string): string {

@@ -7,6 +7,7 @@
 import type http from 'node:http';
 import type { Logger } from '../../common/logger.js';
 import { errorBody, GantryError } from '../../common/errors.js';
+import { INVOCATION_SOURCE_HEADER, THROTTLE_REASON_HEADER } from '../../common/invoke-protocol.js';
 import type { TokenAuth } from '../admin/auth.js';
 import { DEFAULT_TENANT, type TenantId } from '../functions/function-types.js';
 import type { InvokeResult, Invoker } from '../invocation/invoker.js';
@@ -64,8 +65,8 @@ async function handle(
     tenantId: DEFAULT_TENANT,
     functionName,
     payload,
-    // A gateway says when a WebSocket message brought the call (x-gantry-invocation-source).
-    source: caller !== 'internal' ? 'direct' : header(req, 'x-gantry-invocation-source') === 'websocket' ? 'websocket' : 'gateway',
+    // A gateway says when a WebSocket message brought the call.
+    source: caller !== 'internal' ? 'direct' : header(req, INVOCATION_SOURCE_HEADER) === 'websocket' ? 'websocket' : 'gateway',
     logTail: header(req, 'x-gantry-log-type')?.toLowerCase() === 'tail',
   });
   writeResult(res, result);
@@ -154,7 +155,7 @@ function sendError(logger: Logger, res: http.ServerResponse, e: unknown): void {
     headers['Retry-After'] = '1';
     // Which limit refused it (compat.md §2.2 Reason): a gateway tries another node only when the node is full.
     const reason = e instanceof GantryError ? e.details?.['reason'] : undefined;
-    if (typeof reason === 'string') headers['X-Gantry-Throttle-Reason'] = reason;
+    if (typeof reason === 'string') headers[THROTTLE_REASON_HEADER] = reason;
   }
   // A body we refused to read: close the connection rather than drain up to 6 MiB more.
   if (status === 413) headers.Connection = 'close';

@@ -3,6 +3,7 @@
  * `GET /v1/functions/{name}/invocations`, and the tenant's prices (`GET/PUT/DELETE /v1/prices`).
  * Query strings are validated strictly: anything malformed is a 400 ValidationError naming it.
  */
+import { quotaPeriodStartMs } from '../../common/usage-keys.js';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { GantryError } from '../../common/errors.js';
@@ -53,7 +54,7 @@ export function usageRouter(deps: UsageRouterDeps): Router {
     const groupBy = (q.groupBy ?? 'function') as GroupBy;
     if (groupBy !== 'function' && groupBy !== 'day') throw invalid('groupBy must be "function" or "day".');
     const nowMs = now();
-    const from = q.from === undefined ? monthStart(new Date(nowMs)) : instant('from', q.from);
+    const from = q.from === undefined ? new Date(quotaPeriodStartMs('MONTH', nowMs)) : instant('from', q.from);
     const to = q.to === undefined ? new Date(nowMs) : instant('to', q.to);
     if (to.getTime() < from.getTime()) throw invalid('to must not be before from.');
     const [rows, prices] = await Promise.all([deps.usage.usage(tenant, from, to, groupBy), deps.prices.prices(tenant)]);
@@ -135,10 +136,6 @@ function instant(name: string, text: string): Date {
   const d = new Date(text);
   if (!ISO.test(text) || Number.isNaN(d.getTime())) throw invalid(`${name} must be an ISO 8601 date or date-time (e.g. 2026-01-01 or 2026-01-01T00:00:00Z).`);
   return d;
-}
-
-function monthStart(d: Date): Date {
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
 }
 
 function invalid(message: string): GantryError {

@@ -11,9 +11,15 @@ import type { ColdStartKind } from '../scheduler/scheduler.js';
 const NEWLINE = 0x0a;
 
 export function encodeRecord(e: LedgerEntry): Buffer {
-  const body = Buffer.from(entryJson(e), 'utf8');
-  const head = Buffer.from(`${(crc32(body) >>> 0).toString(16).padStart(8, '0')} `, 'latin1');
-  return Buffer.concat([head, body, Buffer.from('\n')]);
+  const json = entryJson(e);
+  const size = Buffer.byteLength(json, 'utf8');
+  // One allocation per record on the hot path: "<crc32 as 8 hex> <json>\n".
+  const out = Buffer.allocUnsafe(9 + size + 1);
+  out.write(json, 9, 'utf8');
+  out.write((crc32(out.subarray(9, 9 + size)) >>> 0).toString(16).padStart(8, '0'), 0, 'latin1');
+  out[8] = 0x20;
+  out[9 + size] = NEWLINE;
+  return out;
 }
 
 export interface DecodedRecords {

@@ -4,6 +4,7 @@
  * 429 at once, never a queue. Node-wide capacity is the scheduler's memory budget, not this.
  */
 import { GantryError } from '../../common/errors.js';
+import { THROTTLE_REASONS } from '../../common/invoke-protocol.js';
 
 export interface ConcurrencyLease {
   release(): void;
@@ -18,7 +19,7 @@ export class ConcurrencyLimiter {
     if (limit !== null && current >= limit) {
       throw new GantryError('TooManyRequests', 'Rate Exceeded: the function is at its reserved concurrency.', {
         component: 'scheduler',
-        details: { reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', limit },
+        details: { reason: THROTTLE_REASONS.reservedConcurrency, limit },
       });
     }
     this.inFlight.set(functionId, current + 1);

@@ -8,6 +8,7 @@
  */
 import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
+import { THROTTLE_REASONS } from '../../common/invoke-protocol.js';
 import { ContainerRuntimeError, type ContainerExit, type ContainerRuntime } from '../containers/container-runtime.js';
 import type { FunctionId, FunctionVersion } from '../functions/function-types.js';
 import type { EnvironmentLog, LogLineSink } from '../logs/environment-log.js';
@@ -268,7 +269,7 @@ export class Scheduler {
     if (evict === undefined) {
       throw new GantryError('TooManyRequests', 'Rate Exceeded: this node has no capacity left for another environment.', {
         component: 'scheduler',
-        details: { reason: 'ConcurrentInvocationLimitExceeded', nodeMemoryMb: this.opts.nodeMemoryMb },
+        details: { reason: THROTTLE_REASONS.nodeFull, nodeMemoryMb: this.opts.nodeMemoryMb },
       });
     }
     for (const v of evict) {

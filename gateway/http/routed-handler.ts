@@ -5,15 +5,16 @@
  * the upstream and map the result by API Gateway's rules for that version, with the API's CORS
  * headers. One access-log line per request (route, status, latency, invocation id, key id).
  */
-import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from '../../common/logger.js';
 import { mapHttpV1Result } from '../responses/http-v1-response.js';
 import { mapHttpV2Result, type MappedResponse } from '../responses/http-v2-response.js';
 import type { ApiDefinition, RouteDefinition } from '../routing/route-snapshot.js';
 import type { LiveRoutes, RouteSync } from '../routing/route-sync.js';
+import { newRequestId } from '../random-ids.js';
 import { UpstreamError, type Upstream } from '../upstream/upstream.js';
 import { applyCors, isPreflight, preflightHeaders, responseCorsHeaders } from './cors.js';
+import { BodyTooLarge, clientIp, readBody } from './incoming.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { sendGatewayMessage, type GatewayMessage } from './gateway-responses.js';
 import { RouteGuard } from './route-guard.js';
@@ -43,7 +44,6 @@ interface AccessLog {
   reason: string | undefined;
 }
 
-class BodyTooLarge extends Error {}
 
 const OPEN: Admitted = { authorizer: undefined, apiKey: undefined };
 
@@ -122,7 +122,8 @@ export function createRoutedHandler(deps: RoutedHandlerDeps, opts: RoutedHandler
       admitted = outcome;
       log.apiKeyId = outcome.apiKey?.id;
     }
-    const body = await readBody(req, opts.maxBodyBytes);
+    const raw = await readBody(req, opts.maxBodyBytes);
+    const body = raw.length === 0 ? undefined : raw;
     const event = request.targetEvent(route.payloadFormatVersion, body, admitted);
     const mapped = await invoke(route, api, live, Buffer.from(JSON.stringify(event)), log);
     if (typeof mapped === 'string') return reject(mapped);
@@ -184,27 +185,7 @@ function writeEmpty(res: http.ServerResponse, status: number, headers: [string, 
   return status;
 }
 
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return size === 0 ? undefined : Buffer.concat(chunks);
-}
-
 function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function clientIp(req: http.IncomingMessage): string {
-  const ip = req.socket.remoteAddress ?? '';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
-
-/** Shaped like API Gateway's request ids (`Xy12AbCdEFGhIj=`). */
-function newRequestId(): string {
-  return `${randomBytes(10).toString('base64').slice(0, 13)}=`;
-}

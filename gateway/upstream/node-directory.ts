@@ -7,6 +7,7 @@
  */
 import { nodeKey, nodesSetKey, parseNodeRecord, type NodeRecord } from '../../common/cluster-nodes.js';
 import type { Logger } from '../../common/logger.js';
+import { coalesced } from '../../common/coalesced.js';
 import type { Redis, RedisKeys } from '../../common/redis.js';
 import { byLoad, homeNode } from './node-selector.js';
 
@@ -31,6 +32,8 @@ export class NodeDirectory {
   private readonly homes = new Map<string, NodeRecord>();
   private timer: NodeJS.Timeout | undefined;
   private readFailed = false;
+  /** Refreshes never overlap: a slow Redis cannot let an older view overwrite a newer one. */
+  readonly refresh = coalesced(() => this.load());
 
   constructor(
     private readonly deps: NodeDirectoryDeps,
@@ -73,7 +76,7 @@ export class NodeDirectory {
     return this.nodes;
   }
 
-  async refresh(): Promise<void> {
+  private async load(): Promise<void> {
     try {
       const live = await this.read();
       this.replace(live.length > 0 ? live : this.seed);

@@ -8,6 +8,7 @@
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import type { NodeRecord } from '../../common/cluster-nodes.js';
+import { INVOCATION_SOURCE_HEADER, THROTTLE_REASON_HEADER, THROTTLE_REASONS } from '../../common/invoke-protocol.js';
 import { UpstreamError, type Upstream, type UpstreamResult, type UpstreamSource } from './upstream.js';
 
 export interface RemoteUpstreamOptions {
@@ -21,10 +22,6 @@ export interface NodeSource {
   fallbacksFor(home: NodeRecord): readonly NodeRecord[];
 }
 
-/** The control plane's answer when its node budget, not the function's limit, refused the call. */
-export const NODE_FULL_REASON = 'ConcurrentInvocationLimitExceeded';
-/** How a gateway tells the control plane what brought an invocation (honoured for the internal token only). */
-export const SOURCE_HEADER = 'x-gantry-invocation-source';
 /** Nodes tried per invocation at most (the home node and two others). */
 const MAX_NODES_TRIED = 3;
 
@@ -70,7 +67,7 @@ export class RemoteUpstream implements Upstream {
       res = await this.poolFor(node.url).request({
         method: 'POST',
         path: `/v1/functions/${encodeURIComponent(functionName)}/invoke`,
-        headers: { authorization: this.authorization, 'content-type': 'application/json', ...(source === 'gateway' ? {} : { [SOURCE_HEADER]: source }) },
+        headers: { authorization: this.authorization, 'content-type': 'application/json', ...(source === 'gateway' ? {} : { [INVOCATION_SOURCE_HEADER]: source }) },
         body: payload,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -94,7 +91,7 @@ export class RemoteUpstream implements Upstream {
       };
     }
     const error = new UpstreamError(kindFor(res.statusCode), `control plane answered ${res.statusCode}: ${body.toString('utf8').slice(0, 200)}`);
-    if (res.statusCode === 429 && headerValue(res.headers['x-gantry-throttle-reason']) === NODE_FULL_REASON) return { kind: 'retry', error };
+    if (res.statusCode === 429 && headerValue(res.headers[THROTTLE_REASON_HEADER]) === THROTTLE_REASONS.nodeFull) return { kind: 'retry', error };
     throw error;
   }
 

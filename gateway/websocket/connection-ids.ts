@@ -3,30 +3,12 @@
  * (`Zk3pLq8vIAMCKlQ=`): base64 of 11 random bytes, so they may hold `+`, `/` and `=`, which
  * clients percent-encode in paths. Pure apart from the random source.
  */
-import { randomFillSync } from 'node:crypto';
+import { randomBase64 } from '../random-ids.js';
 
-// Ids are made per connection and per message: random bytes come from a pool refilled 4 KB at a
-// time instead of one getrandom call each.
-const pool = Buffer.alloc(4096);
-let offset = pool.length;
-
-function randomBase64(bytes: number): string {
-  if (offset + bytes > pool.length) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  const out = pool.toString('base64', offset, offset + bytes);
-  offset += bytes;
-  return out;
-}
+export { newRequestId } from '../random-ids.js';
 
 export function newConnectionId(): string {
   return randomBase64(11);
-}
-
-/** Message ids and request ids share the shape of API Gateway's request ids. */
-export function newRequestId(): string {
-  return `${randomBase64(10).slice(0, 13)}=`;
 }
 
 export interface ConnectionsPath {

@@ -4,6 +4,7 @@
  * through the relay). Answers carry `x-amzn-ErrorType` with `{"message": …}` bodies, and success
  * codes are exactly the SDK model's: 200, 200, 204.
  */
+import { BodyTooLarge, readBody } from '../http/incoming.js';
 import type http from 'node:http';
 import type { Logger } from '../../common/logger.js';
 import type { ApiDefinition } from '../routing/route-snapshot.js';
@@ -39,7 +40,6 @@ const ERRORS = {
   500: ['InternalServerErrorException', 'Internal server error'],
 } as const;
 
-class TooLarge extends Error {}
 
 /** Returns a handler that answers and returns true for `@connections` paths of a websocket API. */
 export function createConnectionsApi(deps: ConnectionsApiDeps, opts: ConnectionsApiOptions) {
@@ -77,7 +77,7 @@ export function createConnectionsApi(deps: ConnectionsApiDeps, opts: Connections
       try {
         data = await readBody(req, opts.maxMessageBytes);
       } catch (e) {
-        if (e instanceof TooLarge) return sendError(res, 413, requestId);
+        if (e instanceof BodyTooLarge) return sendError(res, 413, requestId);
         throw e;
       }
     } else {
@@ -136,13 +136,3 @@ function sendError(res: http.ServerResponse, status: keyof typeof ERRORS, reques
   return status;
 }
 
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new TooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}

@@ -3,11 +3,10 @@
  * plane stored in Postgres (re-read periodically, never per request), or the API's own
  * connections token, derived from the internal token.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Pool } from '../../common/db.js';
 import type { Logger } from '../../common/logger.js';
 import { isConnectionsToken } from '../../common/connections-token.js';
-import { ADMIN_HASH_KEY } from '../../control-plane/admin/tokens.js';
+import { ADMIN_HASH_KEY, matchesHash, readSetting } from '../../common/stored-tokens.js';
 
 export interface ConnectionsAuthDeps {
   readonly pool: Pool;
@@ -40,16 +39,12 @@ export class ConnectionsAuth {
     if (!m) return false;
     const token = m[1] as string;
     if (isConnectionsToken(token, this.deps.internalToken, apiId)) return true;
-    const hash = this.adminHash;
-    if (!hash) return false;
-    const candidate = createHash('sha256').update(token).digest();
-    return candidate.length === hash.length && timingSafeEqual(candidate, hash);
+    return this.adminHash !== undefined && matchesHash(token, this.adminHash);
   }
 
   private async refresh(): Promise<void> {
     try {
-      const r = await this.deps.pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [ADMIN_HASH_KEY]);
-      const value = r.rows[0]?.value;
+      const value = await readSetting(this.deps.pool, ADMIN_HASH_KEY);
       if (value !== undefined) this.adminHash = Buffer.from(value, 'hex');
     } catch (e) {
       this.deps.logger.warn({ err: e as Error }, 'admin token hash not refreshed');

@@ -10,6 +10,7 @@
  * `$disconnect`s, and removes itself from the registry. A gateway that dies without doing so is
  * noticed by the others once its heartbeat expires: one of them runs the `$disconnect`s.
  */
+import { clientIp } from '../http/incoming.js';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -428,7 +429,3 @@ function rejectUpgrade(socket: Duplex, status: number, body: Buffer, contentType
   socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
 }
 
-function clientIp(req: http.IncomingMessage): string {
-  const ip = req.socket.remoteAddress ?? '';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
