@@ -7,6 +7,8 @@
  * Pure: no I/O. Never throws; an invalid key is a value with a human-readable `reason`.
  */
 
+import { decodeComponent } from './safe-decode.js';
+
 export const HTTP_ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
 export type HttpRouteMethod = (typeof HTTP_ROUTE_METHODS)[number];
 
@@ -78,12 +80,7 @@ export function isHttpRouteMethod(method: string): method is HttpRouteMethod {
 
 /** Decodes percent-escapes; a malformed sequence keeps the raw text rather than failing the request. */
 export function decodePathSegment(segment: string): string {
-  if (!segment.includes('%')) return segment;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
+  return decodeComponent(segment) ?? segment;
 }
 
 /** Returns the segments, or a reason string when the path is invalid. */

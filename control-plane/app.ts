@@ -28,7 +28,9 @@ import { apisRouter } from './http/apis-router.js';
 import { asyncRouter } from './http/async-router.js';
 import { schedulesRouter } from './http/schedules-router.js';
 import { usagePlansRouter } from './http/usage-plans-router.js';
-import { errorHandler, notFoundHandler } from './http/express-helpers.js';
+import { errorHandler, notFoundHandler, wellFormedTarget } from './http/express-helpers.js';
+import { apiErrorBody } from './http/error-family.js';
+import { answerClientErrors, guarded } from '../common/http-boundary.js';
 import { functionsRouter } from './http/functions-router.js';
 import { createInvokeHandler } from './http/invoke-handler.js';
 import { opsRouter, probe } from '../common/ops-router.js';
@@ -169,6 +171,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   function buildServer(): http.Server {
     const app = express();
     app.disable('x-powered-by');
+    app.use(wellFormedTarget);
     app.use(opsRouter(readiness, metrics.registry));
     app.use('/v1', (req, _res, next) => {
       (auth as TokenAuth).authenticate(req.headers.authorization, false);
@@ -190,9 +193,16 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       async: { accept: (t, name, event) => asyncService.accept(t, name, event), maxPayloadBytes: config.GANTRY_ASYNC_MAX_PAYLOAD_BYTES },
       logger: logger.child({ component: 'invoke-api' }),
     });
-    const srv = http.createServer((req, res) => {
-      if (!invoke(req, res)) app(req, res);
-    });
+    const srv = http.createServer(
+      guarded(
+        (req, res) => {
+          if (!invoke(req, res)) app(req, res);
+        },
+        logger.child({ component: 'http' }),
+        apiErrorBody,
+      ),
+    );
+    answerClientErrors(srv, apiErrorBody);
     srv.keepAliveTimeout = 65_000;
     srv.headersTimeout = 66_000;
     return srv;

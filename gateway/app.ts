@@ -13,7 +13,9 @@ import type { Logger } from '../common/logger.js';
 import { opsRouter, probe } from '../common/ops-router.js';
 import { createRedis, RedisKeys } from '../common/redis.js';
 import type { GatewayConfig } from './config.js';
+import { answerClientErrors, failRequest, guarded } from '../common/http-boundary.js';
 import { GatewayMetrics } from './http/gateway-metrics.js';
+import { gatewayErrorBody } from './http/gateway-responses.js';
 import { createRoutedHandler } from './http/routed-handler.js';
 import { RouteGuard } from './http/route-guard.js';
 import { JwtAuthorizer } from './auth/jwt-authorizer.js';
@@ -51,6 +53,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
   const redis = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
   const keys = new RedisKeys(config.GANTRY_REDIS_PREFIX);
   const metrics = new GatewayMetrics();
+  const httpLogger = logger.child({ component: 'http' });
   const routes = new RouteSync({ pool, subscriber, channel: keys.configChannel, logger: logger.child({ component: 'routes' }) }, config.GANTRY_ROUTE_RESYNC_INTERVAL_MS);
   let upstream: Upstream | undefined = overrides.upstream;
   const nodes = new NodeDirectory(
@@ -89,6 +92,12 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
     const ops = express();
     ops.disable('x-powered-by');
     ops.use(opsRouter(readiness, metrics.registry));
+    // Routed traffic's family on the gateway's own endpoints too: never Express's HTML page.
+    ops.use((_req: express.Request, res: express.Response) => {
+      const { contentType, text } = gatewayErrorBody(404);
+      res.status(404).type(contentType).send(text);
+    });
+    ops.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => failRequest(res, err, httpLogger, gatewayErrorBody, req));
     const routed = createRoutedHandler(
       { routes, upstream, guard, metrics, logger: logger.child({ component: 'access' }) },
       { integrationTimeoutMs: config.GANTRY_INTEGRATION_TIMEOUT_MS, maxBodyBytes: config.GANTRY_GATEWAY_MAX_BODY_BYTES },
@@ -96,11 +105,19 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
     // API Gateway's quota: request line plus headers 10240 bytes (compat.md §3.2); Node answers 431.
     // Timeouts are checked every second, not Node's default 30 s, so a slow client is cut off
     // close to its deadline.
-    const srv = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 }, (req, res) => {
-      const path = (req.url ?? '/').split('?', 1)[0] as string;
-      if (OPS_PATHS.has(path)) ops(req, res);
-      else if (!ws.handleRequest(req, res, path)) routed(req, res);
-    });
+    const srv = http.createServer(
+      { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 },
+      guarded(
+        (req, res) => {
+          const path = (req.url ?? '/').split('?', 1)[0] as string;
+          if (OPS_PATHS.has(path)) ops(req, res);
+          else if (!ws.handleRequest(req, res, path)) routed(req, res);
+        },
+        httpLogger,
+        gatewayErrorBody,
+      ),
+    );
+    answerClientErrors(srv, gatewayErrorBody);
     srv.on('upgrade', ws.handleUpgrade);
     // Headers must arrive promptly; a whole request (body included) may take the integration
     // timeout plus upload time, never unbounded.

@@ -1,16 +1,40 @@
 /**
- * Express plumbing shared by the admin routers: body parsers with api.md's limits, the one error
- * middleware (GantryError → api.md body; anything else → a bare InternalError, logged once), and
- * a JSON 404 for unknown paths.
+ * Express plumbing shared by the admin routers: a check of the request target before anything
+ * decodes it, body parsers with api.md's limits, the one error middleware (GantryError → api.md
+ * body; a request Express or body-parser could not read → ValidationError; anything else → a bare
+ * InternalError, logged once), and a JSON 404 for unknown paths.
  */
+import { isUtf8 } from 'node:buffer';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Logger } from '../../common/logger.js';
 import { errorBody, GantryError, isGantryError } from '../../common/errors.js';
+import { requestTargetProblem } from '../../common/safe-decode.js';
 
 const MiB = 1024 * 1024;
+const INVALID_UTF8 = 'body.invalid-utf8';
 
-/** JSON bodies regardless of Content-Type (curl users often omit it); 72 MiB per api.md. */
-export const jsonBody: RequestHandler = express.json({ limit: 72 * MiB, type: () => true, strict: false });
+/**
+ * A path or query that does not decode, or decodes to NUL or another control character, is a 400
+ * here rather than a URIError in the router or an encoding error from Postgres (`a%00b`).
+ */
+export const wellFormedTarget: RequestHandler = (req, _res, next) => {
+  const problem = requestTargetProblem(req.url);
+  if (problem !== undefined) throw new GantryError('ValidationError', problem, { component: 'admin-api' });
+  next();
+};
+
+/**
+ * JSON bodies regardless of Content-Type (curl users often omit it); 72 MiB per api.md. Invalid
+ * UTF-8 is refused: decoding would store U+FFFD in place of what the caller sent.
+ */
+export const jsonBody: RequestHandler = express.json({
+  limit: 72 * MiB,
+  type: () => true,
+  strict: false,
+  verify: (_req, _res, buf, encoding) => {
+    if (encoding === 'utf-8' && !isUtf8(buf)) throw Object.assign(new Error('invalid UTF-8'), { type: INVALID_UTF8 });
+  },
+});
 
 /** Raw zip bodies for PUT …/code, up to the 50 MiB zip limit. */
 export const zipBody: RequestHandler = express.raw({ limit: 50 * MiB, type: () => true });
@@ -23,7 +47,7 @@ export function notFoundHandler(): RequestHandler {
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const e = fromBodyParser(err) ?? err;
+    const e = fromBodyParser(err, req.headers['content-encoding']) ?? err;
     const { status, body } = errorBody(e);
     if (!isGantryError(e) || status >= 500) {
       logger.error({ err: e as Error, method: req.method, path: req.path, status }, 'request failed');
@@ -34,16 +58,32 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 /** body-parser's errors carry a `type`; give them api.md's names. */
-function fromBodyParser(err: unknown): GantryError | undefined {
-  const type = (err as { type?: string }).type;
+function fromBodyParser(err: unknown, contentEncoding: string | string[] | undefined): GantryError | undefined {
+  if (isGantryError(err) || typeof err !== 'object' || err === null) return undefined;
+  const { type, status } = err as { type?: unknown; status?: unknown };
   if (type === 'entity.too.large') {
     return new GantryError('RequestTooLarge', 'The request body is larger than the limit.', { component: 'admin-api' });
   }
   if (type === 'entity.parse.failed') {
     return new GantryError('ValidationError', 'The request body is not valid JSON.', { component: 'admin-api' });
   }
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported' || type === 'request.aborted') {
-    return new GantryError('ValidationError', 'The request body could not be read.', { component: 'admin-api' });
+  if (type === INVALID_UTF8) {
+    return new GantryError('ValidationError', 'The request body is not valid UTF-8.', { component: 'admin-api' });
+  }
+  if (type === 'encoding.unsupported') {
+    return new GantryError('ValidationError', `Content-Encoding "${String(contentEncoding)}" is not supported: send gzip, deflate, br or no encoding.`, { component: 'admin-api' });
+  }
+  if (type === 'charset.unsupported') {
+    return new GantryError('ValidationError', 'The request body\'s charset is not supported: send UTF-8.', { component: 'admin-api' });
+  }
+  // A decompression failure arrives untyped, as a 400.
+  if (type === undefined && status === 400 && contentEncoding !== undefined) {
+    return new GantryError('ValidationError', `The request body is not valid for its Content-Encoding "${String(contentEncoding)}".`, { component: 'admin-api' });
+  }
+  // Anything else Express or body-parser could not read (an aborted upload, a parameter that does
+  // not decode): the client's fault, not ours.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new GantryError('ValidationError', 'The request could not be read.', { component: 'admin-api', cause: err });
   }
   return undefined;
 }

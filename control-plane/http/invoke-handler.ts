@@ -5,9 +5,11 @@
  * (≤ 1 MiB by default) is answered 202 once its event is durably queued.
  */
 import type http from 'node:http';
+import { isUtf8 } from 'node:buffer';
 import type { Logger } from '../../common/logger.js';
 import { errorBody, GantryError } from '../../common/errors.js';
 import { INVOCATION_SOURCE_HEADER, THROTTLE_REASON_HEADER } from '../../common/invoke-protocol.js';
+import { decodeComponent, hasControlCharacter } from '../../common/safe-decode.js';
 import type { TokenAuth } from '../admin/auth.js';
 import { DEFAULT_TENANT, type TenantId } from '../functions/function-types.js';
 import type { InvokeResult, Invoker } from '../invocation/invoker.js';
@@ -36,9 +38,12 @@ export function createInvokeHandler(deps: InvokeHandlerDeps): (req: http.Incomin
   return (req, res) => {
     const m = req.method === 'POST' ? INVOKE_PATH.exec(req.url ?? '') : null;
     if (!m) return false;
-    handle(deps, req, res, decodeURIComponent(m[1] as string), new URLSearchParams(m[2] ?? '')).catch((e: unknown) => {
-      sendError(deps.logger, res, e);
-    });
+    // The error boundary: whatever goes wrong, synchronously or not, ends this request alone.
+    try {
+      handle(deps, req, res, m[1] as string, m[2] ?? '').catch((e: unknown) => sendError(deps.logger, req, res, e));
+    } catch (e) {
+      sendError(deps.logger, req, res, e);
+    }
     return true;
   };
 }
@@ -47,10 +52,19 @@ async function handle(
   deps: InvokeHandlerDeps,
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  functionName: string,
-  query: URLSearchParams,
+  rawName: string,
+  rawQuery: string,
 ): Promise<void> {
   const caller = deps.auth.authenticate(req.headers.authorization, true);
+  const functionName = decodeComponent(rawName);
+  if (functionName === undefined || hasControlCharacter(functionName)) {
+    throw new GantryError('ValidationError', 'The function name in the path is not validly encoded.', { component: 'invoke-api' });
+  }
+  const encoding = header(req, 'content-encoding');
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+    throw new GantryError('ValidationError', `Content-Encoding "${encoding}" is not supported: send the payload unencoded.`, { component: 'invoke-api' });
+  }
+  const query = new URLSearchParams(rawQuery);
   const invocationType = header(req, 'x-gantry-invocation-type');
   if (query.get('async') === 'true' || invocationType === 'Event') {
     const event = await readPayload(req, deps.async.maxPayloadBytes, asyncTooLarge);
@@ -116,6 +130,8 @@ async function readPayload(req: http.IncomingMessage, limit: number, tooBig: (si
   const body = Buffer.concat(chunks);
   // An empty body reaches the handler as {} (api.md); stock runtimes JSON.parse what they get.
   if (body.length === 0 || body.toString('utf8').trim() === '') return Buffer.from('{}');
+  // Decoding would replace bad bytes with U+FFFD and hand the function something it was not sent.
+  if (!isUtf8(body)) throw new GantryError('ValidationError', 'The invoke payload is not valid UTF-8.', { component: 'invoke-api' });
   try {
     JSON.parse(body.toString('utf8'));
   } catch {
@@ -142,10 +158,10 @@ function header(req: http.IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function sendError(logger: Logger, res: http.ServerResponse, e: unknown): void {
+function sendError(logger: Logger, req: http.IncomingMessage, res: http.ServerResponse, e: unknown): void {
   const { status, body } = errorBody(e);
-  if (!(e instanceof GantryError) || status >= 500) logger.error({ err: e as Error, status }, 'invoke failed');
-  if (res.headersSent) {
+  if (!(e instanceof GantryError) || status >= 500) logger.error({ err: e as Error, status, path: req.url }, 'invoke failed');
+  if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }

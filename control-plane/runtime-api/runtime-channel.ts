@@ -10,6 +10,9 @@
 import { chmod } from 'node:fs/promises';
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { answerClientErrors } from '../../common/http-boundary.js';
+import type { Logger } from '../../common/logger.js';
+import { decodeComponent } from '../../common/safe-decode.js';
 import type { ContainerExit } from '../containers/container-runtime.js';
 import { MAX_RESPONSE_BYTES, type ReadyOutcome, type RuntimeEvent, type RuntimeReply } from './runtime-reply.js';
 
@@ -38,13 +41,29 @@ export class RuntimeChannel {
   private parkedSpecialize: http.ServerResponse | undefined;
   private specializeWaiter: (() => void) | undefined;
 
-  constructor(private readonly socketPath: string) {
-    this.server = http.createServer((req, res) => this.route(req, res));
+  /** `logger` receives what the error boundary catches (the function is not told why). */
+  constructor(
+    private readonly socketPath: string,
+    private readonly logger?: Logger,
+  ) {
+    // The function on the other end is hostile until proven otherwise: whatever one of its
+    // requests breaks ends that request with a 500, never the process.
+    this.server = http.createServer((req, res) => {
+      try {
+        this.route(req, res)?.catch((e: unknown) => this.failed(res, e));
+      } catch (e) {
+        this.failed(res, e);
+      }
+    });
     // The /next poll is held open for as long as the environment stays warm.
     this.server.requestTimeout = 0;
     this.server.headersTimeout = 0;
     this.server.keepAliveTimeout = 0;
     this.server.timeout = 0;
+    answerClientErrors(this.server, (status) => ({
+      contentType: 'application/json',
+      text: JSON.stringify(status === 500 ? { errorType: 'ServiceException', errorMessage: 'Internal error' } : { errorType: 'InvalidRequest', errorMessage: http.STATUS_CODES[status] ?? 'Bad Request' }),
+    }));
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -164,15 +183,34 @@ export class RuntimeChannel {
     });
   }
 
-  private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+  /** Returns the handler's promise when it has one, for the error boundary to watch. */
+  private route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
     const url = req.url ?? '';
-    if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) return this.onNext(req, res);
-    if (req.method === 'POST' && url === `${PREFIX}/init/error`) return void this.onInitError(req, res);
+    if (req.method === 'GET' && url === `${PREFIX}/invocation/next`) return void this.onNext(req, res);
+    if (req.method === 'POST' && url === `${PREFIX}/init/error`) return this.onInitError(req, res);
     const m = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(url);
-    if (req.method === 'POST' && m) return void this.onResult(req, res, decodeURIComponent(m[1] as string), m[2] as 'response' | 'error');
-    if (req.method === 'GET' && url === '/gantry/v1/specialize') return this.onSpecialize(req, res);
-    if (req.method === 'GET' && url === '/ping') return sendJson(res, 200, { status: 'OK' });
+    if (req.method === 'POST' && m) {
+      // A malformed escape names no request id at all, so in particular not the current one.
+      const id = decodeComponent(m[1] as string);
+      if (id === undefined) {
+        req.resume();
+        return void sendJson(res, 400, { errorType: 'InvalidRequestID', errorMessage: 'Invalid request ID' });
+      }
+      return this.onResult(req, res, id, m[2] as 'response' | 'error');
+    }
+    if (req.method === 'GET' && url === '/gantry/v1/specialize') return void this.onSpecialize(req, res);
+    if (req.method === 'GET' && url === '/ping') return void sendJson(res, 200, { status: 'OK' });
     sendJson(res, 404, { errorType: 'NotFound', errorMessage: 'Unknown Runtime API path' });
+    return undefined;
+  }
+
+  private failed(res: http.ServerResponse, e: unknown): void {
+    this.logger?.error({ err: e as Error }, 'runtime api request failed');
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    sendJson(res, 500, { errorType: 'ServiceException', errorMessage: 'Internal error' });
   }
 
   private onNext(req: http.IncomingMessage, res: http.ServerResponse): void {

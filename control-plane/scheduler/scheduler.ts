@@ -97,7 +97,7 @@ export class Scheduler {
   ) {
     this.nowMs = deps.nowMs ?? Date.now;
     this.starter = new EnvironmentStarter(
-      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, logSink: deps.logSink, onExit: (e, x) => this.onExit(e, x), platformEnvironment: deps.platformEnvironment },
+      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, logSink: deps.logSink, onExit: (e, x) => this.onExit(e, x), platformEnvironment: deps.platformEnvironment, logger: deps.logger },
       opts,
     );
     this.stemCells = new StemCellPool({ perRuntime: opts.stemCellsPerRuntime, defaultMemoryMb: opts.stemCellMemoryMb, maxLearnedShapes: 4 });

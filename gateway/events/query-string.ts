@@ -7,6 +7,7 @@
  * strings (a `+` meant literally must be sent as `%2B`). A malformed percent-escape keeps its raw
  * text instead of failing the request.
  */
+import { decodeComponent } from '../../common/safe-decode.js';
 
 export function parseQueryString(rawQueryString: string): Record<string, string> {
   const joined: [string, string][] = [...parseQueryValues(rawQueryString)].map(([name, values]) => [name, values.join(',')]);
@@ -31,10 +32,5 @@ export function parseQueryValues(rawQueryString: string): Map<string, string[]> 
 
 export function decodeQueryComponent(text: string): string {
   const spaced = text.replaceAll('+', ' ');
-  if (!spaced.includes('%')) return spaced;
-  try {
-    return decodeURIComponent(spaced);
-  } catch {
-    return spaced;
-  }
+  return decodeComponent(spaced) ?? spaced;
 }

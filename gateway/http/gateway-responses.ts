@@ -2,7 +2,8 @@
  * API Gateway's own answers for routed traffic (compat.md §3.2, §7, §8; api.md): `{"message": …}`
  * bodies, never Gantry's admin error envelope.
  */
-import type http from 'node:http';
+import http from 'node:http';
+import type { ErrorBody } from '../../common/http-boundary.js';
 
 export const GATEWAY_MESSAGES = {
   unauthorized: [401, 'Unauthorized'],
@@ -27,3 +28,9 @@ export function sendGatewayMessage(res: http.ServerResponse, which: GatewayMessa
   res.end(body);
   return status;
 }
+
+/** The same family for what the gateway's server answers by itself (a refused request, a 500). */
+export const gatewayErrorBody: ErrorBody = (status) => ({
+  contentType: 'application/json',
+  text: JSON.stringify({ message: status === 500 ? GATEWAY_MESSAGES.internal[1] : (http.STATUS_CODES[status] ?? 'Bad Request') }),
+});

@@ -3,6 +3,7 @@
  * (`Zk3pLq8vIAMCKlQ=`): base64 of 11 random bytes, so they may hold `+`, `/` and `=`, which
  * clients percent-encode in paths. Pure apart from the random source.
  */
+import { decodeComponent } from '../../common/safe-decode.js';
 import { randomBase64 } from '../random-ids.js';
 
 export { newRequestId } from '../random-ids.js';
@@ -22,22 +23,22 @@ const CONNECTIONS = /^(.*?)\/(?:@|%40)connections\/([^/]+)$/i;
 
 /** The `{prefix}/@connections/{id}` parts of a request path (without query), or undefined. */
 export function parseConnectionsPath(path: string): ConnectionsPath | undefined {
+  const m = matchConnectionsPath(path);
+  return m === undefined || m.connectionId === undefined ? undefined : { prefix: m.prefix, connectionId: m.connectionId };
+}
+
+/**
+ * Like parseConnectionsPath, but tells a path that is no `@connections` path (undefined) from one
+ * whose id does not decode (`connectionId` undefined), which deserves a 400 of its own.
+ */
+export function matchConnectionsPath(path: string): { readonly prefix: string; readonly connectionId: string | undefined } | undefined {
   const m = CONNECTIONS.exec(path);
   if (!m) return undefined;
-  const id = decodeSegment(m[2] as string);
-  if (id === undefined || id === '') return undefined;
-  return { prefix: m[1] as string, connectionId: id };
+  const id = decodeComponent(m[2] as string);
+  return { prefix: m[1] as string, connectionId: id === '' ? undefined : id };
 }
 
 /** A cheap pre-check on the hot path before the full parse. */
 export function mayBeConnectionsPath(path: string): boolean {
   return path.includes('connections/');
-}
-
-function decodeSegment(s: string): string | undefined {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return undefined;
-  }
 }

@@ -9,7 +9,7 @@ import type http from 'node:http';
 import type { Logger } from '../../common/logger.js';
 import type { ApiDefinition } from '../routing/route-snapshot.js';
 import type { RouteSync } from '../routing/route-sync.js';
-import { newRequestId, parseConnectionsPath } from './connection-ids.js';
+import { matchConnectionsPath, newRequestId } from './connection-ids.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import { RelayTimeout, type ConnectionOp, type ConnectionOpRequest, type OpResult } from './connection-relay.js';
 import type { ConnectionsAuth } from './connections-auth.js';
@@ -34,6 +34,7 @@ export interface ConnectionsApiOptions {
 const OPS: Readonly<Record<string, ConnectionOp>> = { POST: 'post', GET: 'get', DELETE: 'delete' };
 
 const ERRORS = {
+  400: ['BadRequestException', 'Invalid connectionId'],
   403: ['ForbiddenException', 'Forbidden'],
   410: ['GoneException', 'Gone'],
   413: ['PayloadTooLargeException', 'Message too long'],
@@ -44,7 +45,7 @@ const ERRORS = {
 /** Returns a handler that answers and returns true for `@connections` paths of a websocket API. */
 export function createConnectionsApi(deps: ConnectionsApiDeps, opts: ConnectionsApiOptions) {
   return (req: http.IncomingMessage, res: http.ServerResponse, path: string): boolean => {
-    const parsed = parseConnectionsPath(path);
+    const parsed = matchConnectionsPath(path);
     if (!parsed) return false;
     const api = apiFor(deps, req.headers.host ?? '', parsed.prefix);
     if (!api) return false;
@@ -62,11 +63,16 @@ export function createConnectionsApi(deps: ConnectionsApiDeps, opts: Connections
     return true;
   };
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, api: ApiDefinition, connectionId: string, requestId: string): Promise<number> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, api: ApiDefinition, connectionId: string | undefined, requestId: string): Promise<number> {
     const op = OPS[req.method ?? ''];
     if (op === undefined || !deps.auth.allows(req.headers.authorization, api.id)) {
       req.resume();
       return sendError(res, 403, requestId);
+    }
+    // An id whose percent-escapes do not decode names no connection.
+    if (connectionId === undefined) {
+      req.resume();
+      return sendError(res, 400, requestId);
     }
     let data: Buffer | undefined;
     if (op === 'post') {

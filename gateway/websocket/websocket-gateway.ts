@@ -223,7 +223,15 @@ export class WebsocketGateway {
     // answer is no longer read, so the code ws closed with is recorded here.
     ws.on('error', (e: Error & { code?: string }) => connection.closedByProtocol(closeCodeOf(e.code), e.message));
     ws.on('ping', () => connection.touch(Date.now()));
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(connection, apiName, data, isBinary));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      // ws calls this from its socket's data handler: a throw here would end the process.
+      try {
+        this.onMessage(connection, apiName, data, isBinary);
+      } catch (e) {
+        this.deps.logger.error({ err: e as Error, connectionId: connection.id }, 'websocket message failed');
+        connection.send(JSON.stringify({ message: 'Internal server error', connectionId: connection.id, requestId: newRequestId() }));
+      }
+    });
     ws.on('close', (code: number, reason: Buffer) => this.onClose(connection, apiName, code, reason.toString('utf8')));
   }
 
