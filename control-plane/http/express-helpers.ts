@@ -12,6 +12,8 @@ import { requestTargetProblem } from '../../common/safe-decode.js';
 
 const MiB = 1024 * 1024;
 const INVALID_UTF8 = 'body.invalid-utf8';
+// body-parser rethrows a reviver's error as a SyntaxError with the same message and no type.
+const NUL_IN_STRING = 'a JSON string holds NUL';
 
 /**
  * A path or query that does not decode, or decodes to NUL or another control character, is a 400
@@ -25,12 +27,17 @@ export const wellFormedTarget: RequestHandler = (req, _res, next) => {
 
 /**
  * JSON bodies regardless of Content-Type (curl users often omit it); 72 MiB per api.md. Invalid
- * UTF-8 is refused: decoding would store U+FFFD in place of what the caller sent.
+ * UTF-8 is refused: decoding would store U+FFFD in place of what the caller sent. So is `\u0000`
+ * in any key or string, which Postgres cannot store in text or jsonb.
  */
 export const jsonBody: RequestHandler = express.json({
   limit: 72 * MiB,
   type: () => true,
   strict: false,
+  reviver: (key: string, value: unknown) => {
+    if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) throw new Error(NUL_IN_STRING);
+    return value;
+  },
   verify: (_req, _res, buf, encoding) => {
     if (encoding === 'utf-8' && !isUtf8(buf)) throw Object.assign(new Error('invalid UTF-8'), { type: INVALID_UTF8 });
   },
@@ -60,9 +67,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 /** body-parser's errors carry a `type`; give them api.md's names. */
 function fromBodyParser(err: unknown, contentEncoding: string | string[] | undefined): GantryError | undefined {
   if (isGantryError(err) || typeof err !== 'object' || err === null) return undefined;
-  const { type, status } = err as { type?: unknown; status?: unknown };
+  const { type, status, message } = err as { type?: unknown; status?: unknown; message?: unknown };
   if (type === 'entity.too.large') {
     return new GantryError('RequestTooLarge', 'The request body is larger than the limit.', { component: 'admin-api' });
+  }
+  if (type === 'entity.parse.failed' && message === NUL_IN_STRING) {
+    return new GantryError('ValidationError', 'The request body has a NUL character (\\u0000) in a string; no field can hold one.', { component: 'admin-api' });
   }
   if (type === 'entity.parse.failed') {
     return new GantryError('ValidationError', 'The request body is not valid JSON.', { component: 'admin-api' });

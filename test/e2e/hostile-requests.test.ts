@@ -147,6 +147,9 @@ t.test('invalid UTF-8 in a JSON body is a 400 ValidationError, never stored mang
   t.equal(res.status, 400);
   t.match(res.json(), { error: { type: 'ValidationError', message: /UTF-8/ } });
   t.equal((await stack.admin('GET', '/v1/functions/mangled')).status, 404, 'nothing was stored');
+  const nul = await stack.admin('POST', '/v1/functions', { name: 'nul', runtime: 'nodejs20', handler: 'index.handler', code: { zipBase64: zip }, environment: { K: 'a\u0000b' } });
+  t.equal(nul.status, 400, 'an escaped NUL in a string, which Postgres cannot store');
+  t.match(await nul.json(), { error: { type: 'ValidationError', message: /NUL/ } });
   const invoke = await rawRequest(`${cp}/v1/functions/echo/invoke`, { method: 'POST', headers: { authorization: auth }, body: Buffer.from([0x22, 0xff, 0xfe, 0x22]) });
   t.equal(invoke.status, 400, 'an invoke payload likewise');
   t.match(invoke.json(), { error: { type: 'ValidationError', message: /UTF-8/ } });
