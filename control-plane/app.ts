@@ -216,6 +216,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       adminToken: config.GANTRY_ADMIN_TOKEN,
       internalToken: config.GANTRY_INTERNAL_TOKEN,
       announce: overrides.announce ?? ((line) => process.stderr.write(`${line}\n`)),
+      warn: (line) => logger.warn(line),
     });
     auth = new TokenAuth(tokens);
     // Before any invocation: replays whatever a crashed or stopped process left in the spool.
