@@ -17,9 +17,11 @@ import { TokenAuth } from './admin/auth.js';
 import { NodeHeartbeat } from './cluster/node-heartbeat.js';
 import { bootstrapTokens } from './admin/tokens.js';
 import { CodeCache } from './code/code-cache.js';
+import { CodeGc } from './code/code-gc.js';
 import { API_ZIP_LIMITS } from './code/zip-archive.js';
 import type { ControlPlaneConfig } from './config.js';
 import type { ContainerRuntime } from './containers/container-runtime.js';
+import { ExitedContainerSweeper } from './containers/exited-container-sweeper.js';
 import { DockerContainerRuntime } from './containers/docker-container-runtime.js';
 import { FunctionCache } from './functions/function-cache.js';
 import { FunctionService } from './functions/function-service.js';
@@ -77,6 +79,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   const containers = overrides.containers ?? new DockerContainerRuntime({ dockerHost: config.DOCKER_HOST, callTimeoutMs: config.GANTRY_DOCKER_TIMEOUT_MS });
   const codeCache = new CodeCache({ rootDir: path.join(config.GANTRY_DATA_DIR, 'code'), limits: API_ZIP_LIMITS });
   const catalog = new RuntimeCatalog(containers, config.GANTRY_IMAGE_PREFIX);
+  const exitedSweeper = new ExitedContainerSweeper(
+    { containers, logger: logger.child({ component: 'containers' }) },
+    { nodeId: config.GANTRY_NODE_ID, intervalMs: config.GANTRY_CONTAINER_SWEEP_INTERVAL_MS },
+  );
   const functionStore = new FunctionStore(pool);
   const apiStore = new ApiStore(pool);
   const functionCache = new FunctionCache((tenant, name) => functionStore.get(tenant, name));
@@ -136,6 +142,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   const publishChange = async () => {
     await redis.publish(keys.configChannel, String(Date.now()));
   };
+  const codeGc = new CodeGc(
+    { store: functionStore, codeCache, inUse: () => scheduler.codeInUse(), logger: logger.child({ component: 'code-gc' }) },
+    { intervalMs: config.GANTRY_CODE_GC_INTERVAL_MS, recentMs: 2 * config.GANTRY_CODE_GC_INTERVAL_MS },
+  );
   const functionService = new FunctionService({ store: functionStore, cache: functionCache, codeCache, catalog, scheduler, publishChange, logger });
   const asyncService = new AsyncService(
     { pool, functions: functionCache, functionStore, invoke: (req) => invoker.invoke(req), publishChange, registry: metrics.registry, logger },
@@ -216,6 +226,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       adminToken: config.GANTRY_ADMIN_TOKEN,
       internalToken: config.GANTRY_INTERNAL_TOKEN,
       announce: overrides.announce ?? ((line) => process.stderr.write(`${line}\n`)),
+      warn: (line) => logger.warn(line),
     });
     auth = new TokenAuth(tokens);
     // Before any invocation: replays whatever a crashed or stopped process left in the spool.
@@ -225,6 +236,9 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     await Promise.all([redis.connect(), subscriber.connect()]);
     await subscribeToChanges();
     await sweepOrphans();
+    exitedSweeper.start();
+    codeGc.start();
+    void codeGc.run();
     await syncProvisioned();
     await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {
       logger.warn({ err: e as Error }, 'function network not ready; functions with network "default" will fail to start');
@@ -300,6 +314,8 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     if (!drained) logger.warn({ inFlight: invoker.inFlightCount }, 'shutdown grace expired with invocations in flight');
     server?.closeAllConnections();
     const steps: [string, () => Promise<unknown>][] = [
+      ['exited container sweep', () => exitedSweeper.close()],
+      ['code GC', () => codeGc.close()],
       ['scheduler', () => scheduler.close()],
       ['http', () => stopped],
       ['ledger', () => ledger.close()],

@@ -38,6 +38,10 @@ const schema = z
     // Docker serialises much of container creation; more parallel starts than this only queue
     // inside the engine on a 2-core machine (OpenWhisk ships 10, LocalStack 16).
     GANTRY_DOCKER_MAX_CONCURRENT_STARTS: intFrom(4, 1, 64),
+    // How often this node removes its exited containers that nothing removed (each on the second
+    // pass that finds it), and collects code archives and directories no function uses.
+    GANTRY_CONTAINER_SWEEP_INTERVAL_MS: intFrom(60_000, 100, 3_600_000),
+    GANTRY_CODE_GC_INTERVAL_MS: intFrom(600_000, 100, 86_400_000),
     GANTRY_DOCKER_TIMEOUT_MS: intFrom(30_000, 1_000, 300_000),
     // Lambda's own init limit is 10 s; a runtime that has not polled /next by then is dead.
     GANTRY_INIT_TIMEOUT_MS: intFrom(10_000, 100, 300_000),

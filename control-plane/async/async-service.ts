@@ -21,7 +21,7 @@ import { AsyncMetrics } from './async-metrics.js';
 import { AsyncQueue, bullConnections } from './async-queue.js';
 import { AsyncStore, type AsyncOutcome } from './async-store.js';
 import { AsyncWorker, type AsyncWorkerOptions } from './async-worker.js';
-import { parseOrText } from './destination-record.js';
+import { parseOrText } from './json-text.js';
 import { nextFireTimes, parseSchedule, ScheduleExpressionError, type ScheduleSpec } from './schedule-expression.js';
 import { ScheduleStore, type Schedule } from './schedule-store.js';
 

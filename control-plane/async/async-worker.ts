@@ -10,6 +10,8 @@
  * - the outcome goes to the destination (function or dead-letter list) and to Postgres, and
  *   only then is the job removed from Redis.
  * Retries and returns are `moveToDelayed` + DelayedError: the job stays in Redis throughout.
+ * A step that can never succeed (a poison event) ends the event at once: a dead letter or a
+ * failed outcome naming the cause.
  */
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { GantryError } from '../../common/errors.js';
@@ -24,8 +26,10 @@ import { derivedUuid, invocationIdOf, type AsyncJobData } from './async-job.js';
 import type { AsyncMetrics } from './async-metrics.js';
 import { bullPrefix, QUEUE_NAME, tickTimeOf } from './async-queue.js';
 import type { AsyncStore } from './async-store.js';
-import { destinationRecord, parseOrText, type DestinationCondition, type LastAttempt } from './destination-record.js';
+import { destinationRecord, type DestinationCondition, type LastAttempt } from './destination-record.js';
 import { FunctionGate } from './function-gate.js';
+import { parseOrText } from './json-text.js';
+import { isPermanentError } from './permanent-error.js';
 import { afterFunctionError, isExpired, throttleDelayMs, type FailureCondition } from './retry-policy.js';
 import { scheduledEvent } from './scheduled-event.js';
 import type { ScheduleStore } from './schedule-store.js';
@@ -55,6 +59,12 @@ export interface AsyncWorkerOptions {
 }
 
 type Requeue = 'throttled' | 'platform-error' | 'shutdown';
+
+/** How far a step got: a poison event's outcome counts the attempt that ran. */
+interface Progress {
+  ran: boolean;
+  startedAt: Date | undefined;
+}
 
 export class AsyncWorker {
   private readonly gate = new FunctionGate();
@@ -107,7 +117,22 @@ export class AsyncWorker {
     }
   }
 
+  /**
+   * One step of an event. A step that fails for a reason that cannot go away by trying again (a
+   * poison event: see permanent-error.ts) ends the event here, with the cause recorded, instead
+   * of going back to BullMQ's safety net, which would retry it until its age limit.
+   */
   private async process(job: Job<AsyncJobData>, token: string): Promise<void> {
+    const progress: Progress = { ran: false, startedAt: undefined };
+    try {
+      await this.step(job, token, progress);
+    } catch (e) {
+      if (e instanceof DelayedError || !isPermanentError(e)) throw e;
+      await this.poisoned(job, progress, e as Error);
+    }
+  }
+
+  private async step(job: Job<AsyncJobData>, token: string, progress: Progress): Promise<void> {
     const id = invocationIdOf(job.id as string);
     let data = job.data;
     if (data.scheduleId !== undefined && data.createdAtMs === 0) {
@@ -136,6 +161,7 @@ export class AsyncWorker {
     const slot = await this.gate.enter(fn.functionId, fn.reservedConcurrency, this.opts.slotWaitMs);
     if (slot === undefined) return this.requeue(job, token, data, config, this.closing ? 'shutdown' : 'throttled');
     const startedAt = new Date();
+    progress.startedAt = startedAt;
     let result: InvokeResult;
     try {
       result = await this.deps.invoke({ tenantId, functionName: data.functionName, payload: Buffer.from(data.event), source: data.source, invocationId: id, attempt: data.attempt });
@@ -151,6 +177,7 @@ export class AsyncWorker {
     } finally {
       slot.release();
     }
+    progress.ran = true;
     await this.afterAttempt(job, token, id, data, fn, config, result, startedAt);
   }
 
@@ -214,13 +241,37 @@ export class AsyncWorker {
     await this.finish(id, data, startedAt, 'failed', attemptsRun, null, error);
   }
 
+  /**
+   * Ends a poison event: a dead letter (its event kept for replay) unless the function has no
+   * failure destination at all, then a failed outcome; either way with the cause as its error.
+   * The failure function is not sent a record: building or sending records is what may have failed.
+   */
+  private async poisoned(job: Job<AsyncJobData>, progress: Progress, e: Error): Promise<void> {
+    const id = invocationIdOf(job.id as string);
+    const data = job.data;
+    const attemptsRun = progress.ran ? data.attempt : data.attempt - 1;
+    const error = { condition: 'ProcessingFailed', errorType: 'Gantry.EventNotProcessable', errorMessage: `The event could not be processed: ${e.name}: ${e.message}` };
+    this.deps.logger.warn({ err: e, invocationId: id, function: data.functionName }, 'async event cannot be processed; it ends without a retry');
+    const fn = await this.deps.functions.get(data.tenantId as TenantId, data.functionName);
+    const config = fn === undefined ? undefined : await this.deps.store.config(fn.functionId);
+    if (config !== undefined && config.onFailure === null) {
+      await this.finish(id, data, progress.startedAt, 'failed', attemptsRun, null, error);
+      return;
+    }
+    await this.deps.store.deadLetter(
+      { id, tenantId: data.tenantId, functionName: data.functionName, source: data.source, attempts: attemptsRun, result: null, error, createdAt: new Date(data.createdAtMs), startedAt: progress.startedAt ?? null },
+      data.event,
+    );
+    this.observe(id, data, 'dead-lettered', attemptsRun);
+  }
+
   private async sendRecord(id: string, data: AsyncJobData, fn: FunctionRecord, target: string, condition: DestinationCondition, attemptsRun: number, last: LastAttempt | undefined): Promise<void> {
     const record = destinationRecord({ invocationId: id, functionArn: functionArn(this.opts.region, fn.name), condition, attemptsRun, event: data.event, last, now: new Date() });
     // A deterministic id: a redelivered job re-sends the same destination event, not a second one.
     await this.deps.enqueue(derivedUuid(id, 'destination', condition), {
       tenantId: data.tenantId,
       functionName: target,
-      event: JSON.stringify(record),
+      event: record,
       source: 'async',
       createdAtMs: Date.now(),
       attempt: 1,

@@ -2,6 +2,7 @@
  * The record a destination function receives (api.md; Lambda's invocation record for
  * asynchronous invocations). Pure: built from what the last attempt returned.
  */
+import { asJsonText } from './json-text.js';
 import type { FailureCondition } from './retry-policy.js';
 
 export type DestinationCondition = 'Success' | FailureCondition;
@@ -24,8 +25,13 @@ export interface DestinationRecordInput {
   readonly now: Date;
 }
 
-export function destinationRecord(i: DestinationRecordInput): Record<string, unknown> {
-  const record: Record<string, unknown> = {
+/**
+ * The record as JSON text. The event and the last payload are spliced in as they are (or as a
+ * string when they are not JSON), never parsed and serialised again: they may be nested deeper
+ * than any serialiser's stack (json-text.ts).
+ */
+export function destinationRecord(i: DestinationRecordInput): string {
+  const head = JSON.stringify({
     version: '1.0',
     timestamp: i.now.toISOString(),
     requestContext: {
@@ -34,25 +40,13 @@ export function destinationRecord(i: DestinationRecordInput): Record<string, unk
       condition: i.condition,
       approximateInvokeCount: i.attemptsRun,
     },
-    requestPayload: parseOrText(i.event),
-  };
+  });
+  let record = `${head.slice(0, -1)},"requestPayload":${asJsonText(i.event)}`;
   if (i.last !== undefined) {
-    record.responseContext = {
-      statusCode: 200,
-      executedVersion: '$LATEST',
-      ...(i.last.status === 'failed' ? { functionError: 'Unhandled' } : {}),
-    };
-    record.responsePayload = parseOrText(i.last.payload.toString('utf8'));
+    const responseContext = { statusCode: 200, executedVersion: '$LATEST', ...(i.last.status === 'failed' ? { functionError: 'Unhandled' } : {}) };
+    record += `,"responseContext":${JSON.stringify(responseContext)},"responsePayload":${asJsonText(i.last.payload.toString('utf8'))}`;
   }
-  return record;
+  return `${record}}`;
 }
 
-/** JSON as its value; anything else (a `provided` function may return raw bytes) as a string. */
-export function parseOrText(text: string): unknown {
-  if (text === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
+export { parseOrText } from './json-text.js';

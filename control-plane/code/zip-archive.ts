@@ -2,6 +2,7 @@
  * Reads and unpacks function zips safely. Rejects what could escape the task root or exhaust the
  * node: absolute paths, `..` segments, symlinks whose target leaves the archive, archives over
  * the api.md limits (checked against the bytes actually inflated, not the headers, which can lie).
+ * Symlink targets are checked one by one as they come and then all together, through each other.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, symlink } from 'node:fs/promises';
@@ -10,6 +11,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { GantryError } from '../../common/errors.js';
+import { checkSymlinkChains } from './symlink-resolution.js';
+import { badZip } from './zip-archive-errors.js';
+
 
 export interface ZipLimits {
   readonly maxZipBytes: number;
@@ -48,6 +52,7 @@ export async function readZipManifest(zip: Buffer, limits: ZipLimits): Promise<Z
     if (declared > limits.maxUnzippedBytes) throw tooLargeUnzipped(limits);
     entries.push(info);
   });
+  checkSymlinkChains(seen.linkTargets);
   return { entries, declaredUnzippedBytes: declared };
 }
 
@@ -67,7 +72,7 @@ export async function extractZip(zip: Buffer, dest: string, limits: ZipLimits): 
     }
     await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
     if (info.kind === 'symlink') {
-      await symlink(await readSmallEntry(zf, entry), target);
+      await symlink(seen.linkTargets.get(info.name) as string, target);
       return;
     }
     const counter = new ByteBudget(budget(), () => tooLargeUnzipped(limits));
@@ -76,12 +81,15 @@ export async function extractZip(zip: Buffer, dest: string, limits: ZipLimits): 
     await pipeline(await openEntry(zf, entry), counter, createWriteStream(target, { flags: 'wx', mode }));
     written += counter.seen;
   });
+  checkSymlinkChains(seen.linkTargets);
   return written;
 }
 
 /** Symlinks and parent directories seen so far: nothing may be written through a symlink. */
 class SeenPaths {
   private readonly links = new Set<string>();
+  /** Each symlink's target, for resolving them through each other once all are known. */
+  readonly linkTargets = new Map<string, string>();
   private readonly parents = new Set<string>();
   check(name: string, isLink: boolean): void {
     const parts = name.split('/');
@@ -105,6 +113,7 @@ async function describeEntry(zf: yauzl.ZipFile, entry: yauzl.Entry, seen: SeenPa
   if (isLink) {
     const linkTarget = await readSmallEntry(zf, entry);
     checkSymlinkTarget(name, linkTarget);
+    seen.linkTargets.set(name, linkTarget);
     return { name, kind: 'symlink', mode: unixMode };
   }
   const isDir = entry.fileName.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR;
@@ -210,6 +219,3 @@ function tooLargeUnzipped(limits: ZipLimits): GantryError {
   });
 }
 
-export function badZip(message: string, cause?: unknown): GantryError {
-  return new GantryError('ValidationError', message, { component: 'code', cause });
-}

@@ -57,8 +57,9 @@ export interface ContainerRuntime {
   waitForExit(id: ContainerId): Promise<ContainerExit>;
   /** Kill and remove. Idempotent: a container already gone counts as success. */
   destroy(id: ContainerId): Promise<void>;
-  /** Containers carrying every given label, for the orphan sweep at start. */
-  listManaged(labels: Readonly<Record<string, string>>): Promise<readonly ManagedContainer[]>;
+  /** Containers carrying every given label, for the orphan sweep at start; with `exitedOnly`,
+   *  only those that have stopped (exited or dead), for the periodic sweep. */
+  listManaged(labels: Readonly<Record<string, string>>, opts?: { readonly exitedOnly?: boolean }): Promise<readonly ManagedContainer[]>;
   /** Undefined when the image is not present locally. */
   inspectImage(image: string): Promise<ImageInfo | undefined>;
   /** Creates a bridge network when missing; idempotent. */

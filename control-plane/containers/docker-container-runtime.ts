@@ -96,8 +96,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
     }
   }
 
-  async listManaged(labels: Readonly<Record<string, string>>): Promise<readonly ManagedContainer[]> {
-    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+  async listManaged(labels: Readonly<Record<string, string>>, opts: { readonly exitedOnly?: boolean } = {}): Promise<readonly ManagedContainer[]> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`), ...(opts.exitedOnly === true ? { status: ['exited', 'dead'] } : {}) };
     const list = await this.call('list containers', () => this.docker.listContainers({ all: true, filters }));
     return list.map((c) => ({ id: c.Id as ContainerId, labels: c.Labels }));
   }

@@ -38,6 +38,9 @@ export class FunctionService {
 
   async create(tenantId: TenantId, input: CreateFunctionInput): Promise<FunctionRecord> {
     await this.checkRuntime(input.runtime);
+    // A name that exists is a 409 before any extraction. Two creates racing past this check still
+    // get one 409 from the store's unique key; the loser's directory is left to the code GC.
+    if ((await this.deps.store.get(tenantId, input.name)) !== undefined) throw nameTaken(input.name);
     const code = await this.prepareCode(input.zip, input.runtime, input.handler);
     const record = await this.deps.store.create({ tenantId, ...input, code });
     await this.changed(record);
@@ -68,9 +71,13 @@ export class FunctionService {
     return record;
   }
 
+  /** Its archives go at once when no other function uses them; its directories at the next code GC. */
   async delete(tenantId: TenantId, name: string): Promise<void> {
+    const current = await this.deps.store.require(tenantId, name);
+    const shas = await this.deps.store.codeOf(current.functionId);
     const record = await this.deps.store.delete(tenantId, name);
     await this.changed(record);
+    await this.deps.store.deleteUnusedArchives(shas).catch((e: unknown) => this.deps.logger.warn({ err: e as Error }, 'archives of a deleted function not removed; the code GC will'));
   }
 
   /** Validates the zip and installs it in the code cache before anything is stored. */
@@ -104,4 +111,8 @@ export class FunctionService {
 function checkHandler(manifest: ZipManifest, runtime: string, handler: string): void {
   const problem = missingHandlerModule(runtime, handler, manifest.entries);
   if (problem !== undefined) throw new GantryError('ValidationError', problem, { component: 'admin-api' });
+}
+
+function nameTaken(name: string): GantryError {
+  return new GantryError('ResourceConflict', `Function "${name}" already exists.`, { component: 'admin-api' });
 }

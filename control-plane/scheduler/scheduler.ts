@@ -128,6 +128,13 @@ export class Scheduler {
     return this.startFunction(version);
   }
 
+  /** The code (sha256) of every environment still alive: its directory may be mounted. */
+  codeInUse(): Set<string> {
+    const shas = new Set<string>();
+    for (const env of this.envs.values()) if (!env.isDead && env.version !== undefined) shas.add(env.version.codeSha256);
+    return shas;
+  }
+
   /** The function changed or was deleted: idle environments die now, busy ones after their call. */
   retire(functionId: FunctionId): void {
     this.provisioned.forget(functionId);

@@ -140,6 +140,45 @@ export class FunctionStore {
     });
   }
 
+  /**
+   * Deletes code archives no function version references (all of them, or only among `shas`);
+   * returns the sha256 of each one deleted. A create committing a version of one meanwhile makes
+   * the delete fail on the foreign key: nothing is deleted then, and the next pass tries again.
+   */
+  async deleteUnusedArchives(shas?: readonly string[]): Promise<string[]> {
+    try {
+      const rows = await query<{ sha256: string }>(
+        this.pool,
+        `DELETE FROM code_archives a
+          WHERE ($1::text[] IS NULL OR a.sha256 = ANY($1::text[]))
+            AND NOT EXISTS (SELECT 1 FROM function_versions v WHERE v.code_sha256 = a.sha256)
+          RETURNING a.sha256`,
+        [shas === undefined ? null : [...shas]],
+      );
+      return rows.map((r) => r.sha256);
+    } catch (e) {
+      if ((e as { code?: string }).code === '23503') return [];
+      throw e;
+    }
+  }
+
+  /** Which of `shas` are the code of some function's current version. */
+  async currentCode(shas: readonly string[]): Promise<Set<string>> {
+    if (shas.length === 0) return new Set();
+    const rows = await query<{ code_sha256: string }>(
+      this.pool,
+      `SELECT DISTINCT v.code_sha256 FROM functions f JOIN function_versions v ON v.id = f.current_version_id WHERE v.code_sha256 = ANY($1::text[])`,
+      [[...shas]],
+    );
+    return new Set(rows.map((r) => r.code_sha256));
+  }
+
+  /** Every archive a function's versions use (to collect once it is deleted). */
+  async codeOf(functionId: string): Promise<string[]> {
+    const rows = await query<{ code_sha256: string }>(this.pool, 'SELECT DISTINCT code_sha256 FROM function_versions WHERE function_id = $1', [functionId]);
+    return rows.map((r) => r.code_sha256);
+  }
+
   async getArchive(sha256: string): Promise<Buffer | undefined> {
     const rows = await query<{ zip: Buffer }>(this.pool, 'SELECT zip FROM code_archives WHERE sha256 = $1', [sha256]);
     return rows[0]?.zip;

@@ -188,9 +188,9 @@ export class FakeContainerRuntime implements ContainerRuntime {
     c.resolveExit(exit);
   }
 
-  async listManaged(labels: Readonly<Record<string, string>>): Promise<readonly ManagedContainer[]> {
+  async listManaged(labels: Readonly<Record<string, string>>, opts: { readonly exitedOnly?: boolean } = {}): Promise<readonly ManagedContainer[]> {
     return [...this.containers.values()]
-      .filter((c) => !c.removed && Object.entries(labels).every(([k, v]) => c.spec.labels[k] === v))
+      .filter((c) => !c.removed && (opts.exitedOnly !== true || c.exited) && Object.entries(labels).every(([k, v]) => c.spec.labels[k] === v))
       .map((c) => ({ id: c.id, labels: c.spec.labels }));
   }
 

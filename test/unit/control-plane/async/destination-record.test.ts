@@ -1,5 +1,7 @@
 import t from 'tap';
-import { destinationRecord, parseOrText } from '../../../../control-plane/async/destination-record.js';
+import { destinationRecord as recordText, parseOrText } from '../../../../control-plane/async/destination-record.js';
+
+const destinationRecord = (i: Parameters<typeof recordText>[0]): Record<string, unknown> => JSON.parse(recordText(i)) as Record<string, unknown>;
 
 const base = {
   invocationId: '11111111-2222-4333-8444-555555555555',

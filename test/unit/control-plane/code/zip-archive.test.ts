@@ -52,6 +52,8 @@ t.test('normalizes ./ prefixes and backslashes in entry names', async (t) => {
   t.strictSame((await readZipManifest(zip, limits())).entries.map((e) => e.name), ['a/b.js', 'c/d.js']);
 });
 
+const deepDirs = Array.from({ length: 12 }, (_, i) => `a${i + 1}`).join('/');
+
 const hostile: readonly { name: string; entries: ZipInput[] }[] = [
   { name: 'a name with a .. segment', entries: [{ name: '../evil.js', content: 'x' }] },
   { name: 'a name with a .. segment in the middle', entries: [{ name: 'a/../../evil.js', content: 'x' }] },
@@ -74,6 +76,23 @@ const hostile: readonly { name: string; entries: ZipInput[] }[] = [
       { name: 'a/up/esc/pwned.txt', content: 'pwned' },
     ],
   },
+  {
+    // Each link alone stays inside; followed through the 12-level link, `esc` reaches /etc/passwd.
+    name: 'a symlink that leaves the root through a chain of other symlinks',
+    entries: [
+      { name: `${deepDirs}/l`, content: '../'.repeat(12), mode: SYMLINK },
+      { name: 'esc', content: `${deepDirs}/l/${'../'.repeat(12)}etc/passwd`, mode: SYMLINK },
+    ],
+  },
+  {
+    name: 'the same chain with the escaping link listed first',
+    entries: [
+      { name: 'esc', content: `${deepDirs}/l/${'../'.repeat(12)}etc/passwd`, mode: SYMLINK },
+      { name: `${deepDirs}/l`, content: '../'.repeat(12), mode: SYMLINK },
+    ],
+  },
+  { name: 'two symlinks pointing at each other', entries: [{ name: 'a', content: 'b', mode: SYMLINK }, { name: 'b', content: 'a', mode: SYMLINK }] },
+  { name: 'a symlink to itself', entries: [{ name: 'self', content: './self', mode: SYMLINK }] },
 ];
 
 for (const c of hostile) {
@@ -103,6 +122,20 @@ t.test('accepts a symlink that stays inside and extracts it as a symlink', async
   t.equal((await lstat(link)).isSymbolicLink(), true);
   t.equal(await readlink(link), '../pkg/cli.js');
   t.equal(await readFile(link, 'utf8'), 'cli');
+});
+
+t.test('accepts symlinks that resolve through each other and stay inside', async (t) => {
+  const zip = makeZip([
+    { name: 'lib/real/index.js', content: 'x' },
+    { name: 'lib/current', content: 'real', mode: SYMLINK },
+    { name: 'entry', content: 'lib/current/../current/index.js', mode: SYMLINK },
+    { name: 'up', content: 'lib/current/..', mode: SYMLINK },
+  ]);
+  const manifest = await readZipManifest(zip, limits());
+  t.equal(manifest.entries.filter((e) => e.kind === 'symlink').length, 3);
+  const dest = path.join(await tempDir(t), 'task');
+  await extractZip(zip, dest, limits());
+  t.equal(await readFile(path.join(dest, 'entry'), 'utf8'), 'x');
 });
 
 t.test('extracts file contents and returns the bytes written', async (t) => {
