@@ -99,7 +99,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
       imageFor: (runtime) => catalog.imageFor(runtime),
       logSink: (tenantId, functionName, line) => logStore.add(tenantId, functionName, line),
-      stemCellRuntimes: async () => (await catalog.available()).map((r) => r.id).filter((id) => catalog.canSpecialize(id)),
+      stemCellRuntimes: async () => catalog.stemCellRuntimes(config.GANTRY_STEM_CELL_RUNTIMES),
       logger: logger.child({ component: 'scheduler' }),
     },
     {

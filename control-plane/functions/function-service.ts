@@ -11,7 +11,7 @@ import { GantryError } from '../../common/errors.js';
 import type { CodeCache } from '../code/code-cache.js';
 import { API_ZIP_LIMITS, readZipManifest, type ZipManifest } from '../code/zip-archive.js';
 import { missingHandlerModule } from '../runtimes/handler-check.js';
-import type { RuntimeCatalog } from '../runtimes/runtime-catalog.js';
+import { canonicalRuntime, type RuntimeCatalog } from '../runtimes/runtime-catalog.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { CodeArchive, FunctionStore } from '../store/function-store.js';
 import type { FunctionCache } from './function-cache.js';
@@ -36,7 +36,8 @@ export interface CreateFunctionInput extends FunctionSettings {
 export class FunctionService {
   constructor(private readonly deps: FunctionServiceDeps) {}
 
-  async create(tenantId: TenantId, input: CreateFunctionInput): Promise<FunctionRecord> {
+  async create(tenantId: TenantId, given: CreateFunctionInput): Promise<FunctionRecord> {
+    const input = { ...given, runtime: canonicalRuntime(given.runtime) ?? given.runtime };
     await this.checkRuntime(input.runtime);
     // A name that exists is a 409 before any extraction. Two creates racing past this check still
     // get one 409 from the store's unique key; the loser's directory is left to the code GC.
@@ -55,7 +56,8 @@ export class FunctionService {
     return record;
   }
 
-  async patch(tenantId: TenantId, name: string, patch: FunctionConfigPatch): Promise<FunctionRecord> {
+  async patch(tenantId: TenantId, name: string, given: FunctionConfigPatch): Promise<FunctionRecord> {
+    const patch = given.runtime === undefined ? given : { ...given, runtime: canonicalRuntime(given.runtime) ?? given.runtime };
     const current = await this.deps.store.require(tenantId, name);
     if (patch.runtime !== undefined) await this.checkRuntime(patch.runtime);
     const runtime = patch.runtime ?? current.runtime;

@@ -5,16 +5,43 @@
  */
 import type { ContainerRuntime } from '../containers/container-runtime.js';
 
-export const KNOWN_RUNTIMES = ['nodejs20', 'python3.11', 'provided'] as const;
-export type RuntimeId = (typeof KNOWN_RUNTIMES)[number];
+interface RuntimeDefinition {
+  readonly id: string;
+  /** What Lambda calls the same runtime; accepted wherever an id is and stored as the id. */
+  readonly awsNames: readonly string[];
+  /** The runtime client asks for its function at start (GET /gantry/v1/specialize). */
+  readonly specializable: boolean;
+  /** The day upstream support ended (YYYY-MM-DD). A deprecated runtime still runs. */
+  readonly deprecated?: string;
+}
 
-/** Runtimes whose client asks for its function at start (GET /gantry/v1/specialize). */
-const SPECIALIZABLE: ReadonlySet<string> = new Set(['nodejs20', 'python3.11']);
+/** Lambda's own ids where they exist, newest line of each language last. */
+const DEFINITIONS: readonly RuntimeDefinition[] = [
+  { id: 'nodejs20', awsNames: ['nodejs20.x'], specializable: true, deprecated: '2026-04-30' },
+  { id: 'nodejs22', awsNames: ['nodejs22.x'], specializable: true },
+  { id: 'nodejs24', awsNames: ['nodejs24.x'], specializable: true },
+  { id: 'python3.11', awsNames: [], specializable: true },
+  { id: 'python3.13', awsNames: [], specializable: true },
+  // Gantry's provided image is Debian, not Amazon Linux; a bootstrap built for either runs on it.
+  { id: 'provided', awsNames: ['provided.al2023', 'provided.al2'], specializable: false },
+];
+
+export const KNOWN_RUNTIMES: readonly string[] = DEFINITIONS.map((d) => d.id);
+
+const BY_NAME: ReadonlyMap<string, RuntimeDefinition> = new Map(
+  DEFINITIONS.flatMap((d) => [d.id, ...d.awsNames].map((name) => [name, d] as const)),
+);
+
+/** The Gantry id for a runtime id or its AWS name; undefined when neither is known. */
+export function canonicalRuntime(name: string): string | undefined {
+  return BY_NAME.get(name)?.id;
+}
 
 export interface RuntimeInfo {
   readonly id: string;
   readonly image: string;
   readonly version: string;
+  readonly deprecated?: string;
 }
 
 const CACHE_MS = 5_000;
@@ -27,16 +54,22 @@ export class RuntimeCatalog {
     private readonly imagePrefix: string,
   ) {}
 
-  isKnown(id: string): id is RuntimeId {
-    return (KNOWN_RUNTIMES as readonly string[]).includes(id);
+  isKnown(id: string): boolean {
+    return BY_NAME.has(id);
   }
 
   canSpecialize(id: string): boolean {
-    return SPECIALIZABLE.has(id);
+    return BY_NAME.get(id)?.specializable ?? false;
   }
 
   imageFor(runtime: string): string {
     return `${this.imagePrefix}${runtime}:latest`;
+  }
+
+  /** The runtimes that keep stem cells: those `wanted` (default: all) that can be specialised and are present. */
+  async stemCellRuntimes(wanted: readonly string[] | undefined): Promise<string[]> {
+    const present = (await this.available()).map((r) => r.id).filter((id) => this.canSpecialize(id));
+    return wanted === undefined ? present : present.filter((id) => wanted.includes(id));
   }
 
   /** Runtimes whose image is present, with the version the image reports. */
@@ -52,10 +85,12 @@ export class RuntimeCatalog {
 
   private async lookup(): Promise<RuntimeInfo[]> {
     const found = await Promise.all(
-      KNOWN_RUNTIMES.map(async (id): Promise<RuntimeInfo | undefined> => {
+      DEFINITIONS.map(async ({ id, deprecated }): Promise<RuntimeInfo | undefined> => {
         const image = this.imageFor(id);
         const info = await this.containers.inspectImage(image);
-        return info === undefined ? undefined : { id, image, version: info.labels['gantry.runtime.version'] ?? 'unknown' };
+        if (info === undefined) return undefined;
+        const version = info.labels['gantry.runtime.version'] ?? 'unknown';
+        return deprecated === undefined ? { id, image, version } : { id, image, version, deprecated };
       }),
     );
     return found.filter((r): r is RuntimeInfo => r !== undefined);

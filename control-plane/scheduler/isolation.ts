@@ -141,7 +141,8 @@ function runtimePaths(runtime: string): Record<string, string> {
   if (runtime.startsWith('nodejs')) {
     return {
       PATH: path,
-      NODE_PATH: '/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
+      // Lambda's layer path per Node line: /opt/nodejs/node22/node_modules for nodejs22.
+      NODE_PATH: `/opt/nodejs/node${runtime.slice('nodejs'.length)}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`,
       LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
     };
   }

@@ -48,6 +48,10 @@ export interface RuntimeFixture {
   readonly binary: 'raw' | 'json';
   /** The version GET /v1/runtimes must report for the runtime (its image's label). */
   readonly version: RegExp;
+  /** The runtime's client can be started as a stem cell (it asks for its function first). */
+  readonly stemCells?: boolean;
+  /** Lambda's name for the runtime, where it differs from the id (nodejs22.x): accepted, stored as the id. */
+  readonly awsName?: string;
 }
 
 const MEMORY_MB = 256;
@@ -69,13 +73,16 @@ interface Invoked {
 }
 
 export async function runtimeContract(t: Test, fixture: RuntimeFixture): Promise<void> {
-  const stack = await startStack(t);
+  // One stem cell of this runtime only (at the stem cells' default size, which the cases below
+  // do not use), so the other cases see plain container starts.
+  const stemCells = fixture.stemCells === true ? { GANTRY_STEM_CELL_RUNTIMES: fixture.runtime, GANTRY_STEM_CELLS_PER_RUNTIME: '1' } : { GANTRY_STEM_CELLS_PER_RUNTIME: '0' };
+  const stack = await startStack(t, { env: stemCells });
   const suffix = randomBytes(3).toString('hex');
   const created = new Set<string>();
 
   /** The function for a case, created once per (case, timeout). */
   const fn = async (t: Test, c: ContractCase, extra: Record<string, unknown> = {}): Promise<string> => {
-    const name = `${c}-${suffix}${extra.timeoutMs === undefined ? '' : `-t${String(extra.timeoutMs)}`}`;
+    const name = `${c}-${suffix}${extra.timeoutMs === undefined ? '' : `-t${String(extra.timeoutMs)}`}${extra.memoryMb === undefined ? '' : `-m${String(extra.memoryMb)}`}`;
     if (created.has(name)) return name;
     await deployFunction(t, stack, name, fixture.code, {
       runtime: fixture.runtime,
@@ -279,5 +286,34 @@ export async function runtimeContract(t: Test, fixture: RuntimeFixture): Promise
     const again = await invoke(name, { marker });
     t.equal(again.headers.get('x-gantry-cold-start'), 'false', 'without the process exiting');
   });
+
+  if (fixture.stemCells === true) {
+    await t.test('a prewarmed stem cell serves the first call, as the function it becomes', async (t) => {
+      const cells = async () => {
+        const text = await (await fetch(`${stack.controlPlaneUrl}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith(`gantry_stem_cells{runtime="${fixture.runtime}"}`));
+        return Number(line?.split(' ')[1] ?? 0);
+      };
+      t.ok(await eventually(async () => (await cells()) >= 1, 60_000), `a ${fixture.runtime} stem cell is ready`);
+      const name = await fn(t, 'context', { memoryMb: 128 });
+      const r = await invoke(name, {});
+      ok(t, r, 'context');
+      t.equal(r.headers.get('x-gantry-cold-start-kind'), 'stem-cell');
+      t.equal(r.json.functionName, name);
+      t.equal(r.json.memoryLimitInMB, '128');
+    });
+  }
+
+  const awsName = fixture.awsName;
+  if (awsName !== undefined) {
+    await t.test(`a function created with Lambda's name ${awsName} runs on ${fixture.runtime}`, async (t) => {
+      const name = `aws-name-${suffix}`;
+      const created = await deployFunction(t, stack, name, fixture.code, { runtime: awsName, handler: fixture.handlers.env });
+      t.equal(created.runtime, fixture.runtime);
+      const r = await invoke(name, {});
+      ok(t, r, 'env');
+      t.equal(r.json.env.AWS_EXECUTION_ENV, fixture.executionEnv);
+    });
+  }
 }
 

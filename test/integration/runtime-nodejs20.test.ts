@@ -1,4 +1,4 @@
-// The nodejs20 runtime client (runtime-images/nodejs20/runtime/bootstrap.mjs), run with the
+// The nodejs20 runtime client (runtime-images/nodejs/runtime/bootstrap.mjs), run with the
 // host's node as a child process against a fake Runtime API on a temp unix socket. Fast; no
 // Docker. The same client runs inside the image (runtime-nodejs20-image.test.ts).
 import { spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import { FakeRuntimeApi } from '../support/fake-runtime-api.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
-const bootstrap = path.join(repoRoot, 'runtime-images/nodejs20/runtime/bootstrap.mjs');
+const bootstrap = path.join(repoRoot, 'runtime-images/nodejs/runtime/bootstrap.mjs');
 const fixtures = path.join(repoRoot, 'test/fixtures/functions');
 
 const WAIT_MS = 10_000;

@@ -1,4 +1,4 @@
-// The python3.11 runtime client (runtime-images/python3.11/runtime/) inside the BUILT
+// The python3.11 runtime client (runtime-images/python/runtime/) inside the BUILT
 // gantry/python3.11 image, run as the control plane runs it (test/support/runtime-container.ts),
 // against a fake Runtime API: handler strings, the context, error shapes, init errors,
 // marshalling and output. The platform-level contract is test/contract/runtime.contract.ts.

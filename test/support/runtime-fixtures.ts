@@ -1,0 +1,64 @@
+/**
+ * The conformance fixtures (test/contract/runtime.contract.ts) per language: one fixture function
+ * serves every line of its language (nodejs20/22/24, python3.11/3.13), so a new version is one
+ * more test file naming it, not a copy of the fixture.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RuntimeFixture } from '../contract/runtime.contract.js';
+import { zipDirectory } from './zip.js';
+
+const functions = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/functions');
+
+export async function nodejsFixture(major: 20 | 22 | 24): Promise<RuntimeFixture> {
+  return {
+    runtime: `nodejs${major}`,
+    code: await zipDirectory(path.join(functions, 'nodejs20/contract')),
+    handlers: {
+      echo: 'index.echo',
+      counter: 'index.counter',
+      context: 'index.context',
+      env: 'index.env',
+      fail: 'index.fail',
+      sleep: 'index.sleep',
+      big: 'index.big',
+      binary: 'index.binary',
+      print: 'index.print',
+      initError: 'init_fail.handler',
+    },
+    failErrorType: 'TypeError',
+    traceKey: 'trace',
+    initErrorType: 'RangeError',
+    executionEnv: `AWS_Lambda_nodejs${major}.x`,
+    awsName: `nodejs${major}.x`,
+    binary: 'json',
+    version: new RegExp(`^v${major}\\.\\d+\\.\\d+$`),
+    stemCells: true,
+  };
+}
+
+export async function pythonFixture(minor: '3.11' | '3.13'): Promise<RuntimeFixture> {
+  return {
+    runtime: `python${minor}`,
+    code: await zipDirectory(path.join(functions, 'python3.11/contract')),
+    handlers: {
+      echo: 'contract.echo',
+      counter: 'contract.counter',
+      context: 'contract.context',
+      env: 'contract.env',
+      fail: 'contract.fail',
+      sleep: 'contract.sleep',
+      big: 'contract.big',
+      binary: 'contract.binary',
+      print: 'contract.print_',
+      initError: 'init_fail.handler',
+    },
+    failErrorType: 'ValueError',
+    traceKey: 'stackTrace',
+    initErrorType: 'Runtime.ImportModuleError',
+    executionEnv: `AWS_Lambda_python${minor}`,
+    binary: 'raw',
+    version: new RegExp(`^${minor.replace('.', '\\.')}\\.\\d+$`),
+    stemCells: true,
+  };
+}
