@@ -170,14 +170,17 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       if (!(await containers.ping())) throw new Error('docker unreachable');
     }),
     metering: ledger.writable(),
-    functionNetwork: isolation.functionNetwork,
-    ...(config.GANTRY_FUNCTION_FIREWALL === 'on' ? { functionFirewall: isolation.functionFirewall } : {}),
+  });
+  // Shown, not a readiness check: an unisolated node still serves (a network older nodes still
+  // use is made anew only once it is empty), and the operator sees why in the log and here.
+  const isolationFacts = () => ({
+    isolation: { functionNetwork: isolation.functionNetwork, functionFirewall: config.GANTRY_FUNCTION_FIREWALL === 'on' ? isolation.functionFirewall : 'off' },
   });
 
   function buildServer(): http.Server {
     const app = express();
     app.disable('x-powered-by');
-    app.use(opsRouter(readiness, metrics.registry));
+    app.use(opsRouter(readiness, metrics.registry, isolationFacts));
     app.use('/v1', (req, _res, next) => {
       (auth as TokenAuth).authenticate(req.headers.authorization, false);
       next();
@@ -245,8 +248,8 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
 
   /**
    * The function network without inter-container traffic, and host firewall rules on its bridge.
-   * Neither failure stops the start: the node serves, says why in the log, and /readyz reports
-   * the check false (503) until a start succeeds.
+   * Neither failure stops the start: the node serves, says why in the log, and /readyz shows
+   * `isolation` false until a start succeeds.
    */
   async function isolateFunctions(): Promise<void> {
     const network = await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {

@@ -124,10 +124,9 @@ async function outsideListener(): Promise<{ address: string; hostSide: string; p
   return { address, hostSide, port };
 }
 
-await t.test('setup: /readyz reports an isolated network and the firewall in place', async (t) => {
-  const ready = (await (await fetch(`${stack.controlPlaneUrl}/readyz`)).json()) as { checks: Record<string, boolean> };
-  t.equal(ready.checks.functionNetwork, true);
-  t.equal(ready.checks.functionFirewall, true);
+await t.test('setup: /readyz shows an isolated network and the firewall in place', async (t) => {
+  const ready = (await (await fetch(`${stack.controlPlaneUrl}/readyz`)).json()) as { isolation: Record<string, unknown> };
+  t.same(ready.isolation, { functionNetwork: true, functionFirewall: true });
   await deployFunction(t, stack, 'prober', nodeZip(PROBER));
   await deployFunction(t, stack, 'listener', nodeZip(LISTENER));
 });
