@@ -226,8 +226,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     await Promise.all([redis.connect(), subscriber.connect()]);
     await subscribeToChanges();
     await sweepOrphans();
-    await syncProvisioned();
+    // Before any container starts (provisioned ones are started by syncProvisioned): a connection
+    // a function opened before the rules were in place would outlive them.
     await isolateFunctions();
+    await syncProvisioned();
     await connectionsEnv.reload();
     await asyncService.start();
     server = buildServer();
