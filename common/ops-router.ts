@@ -4,7 +4,10 @@ import type { Registry } from 'prom-client';
 
 export type ReadinessChecks = () => Promise<Record<string, boolean>>;
 
-export function opsRouter(checks: ReadinessChecks, registry: Registry): Router {
+/** Facts shown beside the checks in /readyz that do not make a process unready. */
+export type ReadinessFacts = () => Record<string, unknown>;
+
+export function opsRouter(checks: ReadinessChecks, registry: Registry, facts?: ReadinessFacts): Router {
   const r = Router();
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -12,7 +15,7 @@ export function opsRouter(checks: ReadinessChecks, registry: Registry): Router {
   r.get('/readyz', async (_req, res) => {
     const results = await checks();
     const ready = Object.values(results).every(Boolean);
-    res.status(ready ? 200 : 503).json({ ready, checks: results });
+    res.status(ready ? 200 : 503).json({ ready, checks: results, ...facts?.() });
   });
   r.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());

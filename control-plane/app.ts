@@ -23,6 +23,7 @@ import type { ControlPlaneConfig } from './config.js';
 import type { ContainerRuntime } from './containers/container-runtime.js';
 import { ExitedContainerSweeper } from './containers/exited-container-sweeper.js';
 import { DockerContainerRuntime } from './containers/docker-container-runtime.js';
+import { IptablesFunctionFirewall, type FunctionFirewall } from './containers/function-firewall.js';
 import { FunctionCache } from './functions/function-cache.js';
 import { FunctionService } from './functions/function-service.js';
 import { AsyncService } from './async/async-service.js';
@@ -58,6 +59,7 @@ import { ConnectionsEnvironment, functionGatewayUrl } from './websocket/connecti
 
 export interface ControlPlaneOverrides {
   readonly containers?: ContainerRuntime;
+  readonly firewall?: FunctionFirewall;
   /** Where the generated admin token is announced (default: stderr, never the JSON log). */
   readonly announce?: (line: string) => void;
 }
@@ -77,6 +79,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   const subscriber = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
   const keys = new RedisKeys(config.GANTRY_REDIS_PREFIX);
   const containers = overrides.containers ?? new DockerContainerRuntime({ dockerHost: config.DOCKER_HOST, callTimeoutMs: config.GANTRY_DOCKER_TIMEOUT_MS });
+  const firewall = overrides.firewall ?? new IptablesFunctionFirewall();
+  const firewallScope = { network: config.GANTRY_FUNCTION_NETWORK, nodeId: config.GANTRY_NODE_ID };
+  // Known once at start (the network and the firewall are set up then), shown in /readyz.
+  const isolation = { functionNetwork: false, functionFirewall: false };
   const codeCache = new CodeCache({ rootDir: path.join(config.GANTRY_DATA_DIR, 'code'), limits: API_ZIP_LIMITS });
   const catalog = new RuntimeCatalog(containers, config.GANTRY_IMAGE_PREFIX);
   const exitedSweeper = new ExitedContainerSweeper(
@@ -177,12 +183,17 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     }),
     metering: ledger.writable(),
   });
+  // Shown, not a readiness check: an unisolated node still serves (a network older nodes still
+  // use is made anew only once it is empty), and the operator sees why in the log and here.
+  const isolationFacts = () => ({
+    isolation: { functionNetwork: isolation.functionNetwork, functionFirewall: config.GANTRY_FUNCTION_FIREWALL === 'on' ? isolation.functionFirewall : 'off' },
+  });
 
   function buildServer(): http.Server {
     const app = express();
     app.disable('x-powered-by');
     app.use(wellFormedTarget);
-    app.use(opsRouter(readiness, metrics.registry));
+    app.use(opsRouter(readiness, metrics.registry, isolationFacts));
     app.use('/v1', (req, _res, next) => {
       (auth as TokenAuth).authenticate(req.headers.authorization, false);
       next();
@@ -239,12 +250,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     exitedSweeper.start();
     codeGc.start();
     void codeGc.run();
+    // Before any container starts (provisioned ones are started by syncProvisioned): a connection
+    // a function opened before the rules were in place would outlive them.
+    await isolateFunctions();
     await syncProvisioned();
-    await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {
-      logger.warn({ err: e as Error }, 'function network not ready; functions with network "default" will fail to start');
-    });
-    const bridgeIp = await containers.networkGateway(config.GANTRY_FUNCTION_NETWORK).catch(() => undefined);
-    connectionsEnv.setGatewayUrl(functionGatewayUrl(config.GANTRY_FUNCTION_GATEWAY_URL, config.GANTRY_PUBLIC_URL, bridgeIp));
     await connectionsEnv.reload();
     await asyncService.start();
     server = buildServer();
@@ -261,6 +270,40 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     await heartbeat.start();
     logger.info({ port, node: config.GANTRY_NODE_ID }, 'control plane listening');
     return port;
+  }
+
+  /**
+   * The function network without inter-container traffic, and host firewall rules on its bridge.
+   * Neither failure stops the start: the node serves, says why in the log, and /readyz shows
+   * `isolation` false until a start succeeds.
+   */
+  async function isolateFunctions(): Promise<void> {
+    const network = await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {
+      logger.warn({ err: e as Error }, 'function network not ready; functions with network "default" will fail to start');
+      return undefined;
+    });
+    isolation.functionNetwork = network?.isolated ?? false;
+    if (network && !network.isolated) {
+      logger.warn({ network: config.GANTRY_FUNCTION_NETWORK }, 'function network allows traffic between containers: remove it (or name another) so Gantry makes it anew');
+    }
+    const bridgeIp = await containers.networkGateway(config.GANTRY_FUNCTION_NETWORK).catch(() => undefined);
+    const firewallOn = config.GANTRY_FUNCTION_FIREWALL === 'on';
+    // Functions find the gateway on the host only where the firewall lets them.
+    const derivedOk = !firewallOn || config.GANTRY_FUNCTIONS_REACH_GATEWAY;
+    const gatewayUrl = functionGatewayUrl(config.GANTRY_FUNCTION_GATEWAY_URL, config.GANTRY_PUBLIC_URL, derivedOk ? bridgeIp : undefined);
+    connectionsEnv.setGatewayUrl(gatewayUrl);
+    if (!firewallOn) return;
+    if (network?.bridge === undefined) {
+      logger.warn({ network: config.GANTRY_FUNCTION_NETWORK }, 'function firewall not installed: the function network has no bridge interface');
+      return;
+    }
+    const gatewayPort = config.GANTRY_FUNCTIONS_REACH_GATEWAY ? urlPort(config.GANTRY_FUNCTION_GATEWAY_URL ?? config.GANTRY_PUBLIC_URL) : undefined;
+    try {
+      await firewall.install({ ...firewallScope, bridge: network.bridge, allowTcpPorts: gatewayPort === undefined ? [] : [gatewayPort] });
+      isolation.functionFirewall = true;
+    } catch (e) {
+      logger.warn({ err: e as Error, network: config.GANTRY_FUNCTION_NETWORK }, 'function firewall not installed (is iptables installed and may this process use it?): functions can reach the host\'s ports');
+    }
   }
 
   async function subscribeToChanges(): Promise<void> {
@@ -317,6 +360,8 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       ['exited container sweep', () => exitedSweeper.close()],
       ['code GC', () => codeGc.close()],
       ['scheduler', () => scheduler.close()],
+      // After the scheduler: none of this node's functions runs any more.
+      ['function firewall', () => (isolation.functionFirewall ? firewall.remove(firewallScope) : Promise.resolve())],
       ['http', () => stopped],
       ['ledger', () => ledger.close()],
       ['ledger retention', () => retention.close()],
@@ -332,6 +377,11 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   }
 
   return { start, close, invoker, internalToken: () => internalToken };
+}
+
+function urlPort(url: string): number {
+  const u = new URL(url);
+  return u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
 }
 
 /** A single-machine default: loopback unless the bind address names one interface. */

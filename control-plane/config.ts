@@ -36,6 +36,13 @@ const schema = z
     // How functions reach a gateway for @connections (GANTRY_CONNECTIONS_URL); unset: the host's
     // address on GANTRY_FUNCTION_NETWORK with GANTRY_PUBLIC_URL's port.
     GANTRY_FUNCTION_GATEWAY_URL: z.string().url().optional(),
+    // Host firewall rules (iptables) on the function bridge, so functions reach no port of the host:
+    // "on" (default) or "off" when the operator's own firewall does it.
+    GANTRY_FUNCTION_FIREWALL: z.enum(['on', 'off']).default('on'),
+    // With the firewall on, functions may still open connections to the gateway's port on the host
+    // (GANTRY_FUNCTION_GATEWAY_URL's, else GANTRY_PUBLIC_URL's), as they would to a public API:
+    // "@connections" needs it. "false" closes that port too.
+    GANTRY_FUNCTIONS_REACH_GATEWAY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     // Docker serialises much of container creation; more parallel starts than this only queue
     // inside the engine on a 2-core machine (OpenWhisk ships 10, LocalStack 16).
     GANTRY_DOCKER_MAX_CONCURRENT_STARTS: intFrom(4, 1, 64),

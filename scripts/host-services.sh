@@ -60,11 +60,13 @@ install_packages() {
   command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 || missing+=(docker.io)
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  # The control plane's function firewall (host rules on the function bridge).
+  command -v iptables >/dev/null 2>&1 || missing+=(iptables)
   # The provided-runtime tests compile a C bootstrap statically: a compiler and libc.a.
   command -v cc >/dev/null 2>&1 || missing+=(gcc)
   dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q 'install ok installed' || missing+=(libc6-dev)
   if ((${#missing[@]} == 0)); then
-    ok packages "postgresql redis-server docker.io debootstrap docker-compose gcc libc6-dev present"
+    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev present"
     return 0
   fi
   say packages "installing: ${missing[*]}"

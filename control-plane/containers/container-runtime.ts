@@ -31,6 +31,13 @@ export interface ImageInfo {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+export interface FunctionNetwork {
+  /** The host's interface of the bridge, which host firewall rules name; undefined off a bridge. */
+  readonly bridge: string | undefined;
+  /** False when containers on it can reach each other (a network Gantry may not recreate). */
+  readonly isolated: boolean;
+}
+
 export type ContainerRuntimeErrorKind = 'not-found' | 'conflict' | 'engine-unavailable' | 'image-missing' | 'timeout' | 'failed';
 
 export class ContainerRuntimeError extends Error {
@@ -62,8 +69,9 @@ export interface ContainerRuntime {
   listManaged(labels: Readonly<Record<string, string>>, opts?: { readonly exitedOnly?: boolean }): Promise<readonly ManagedContainer[]>;
   /** Undefined when the image is not present locally. */
   inspectImage(image: string): Promise<ImageInfo | undefined>;
-  /** Creates a bridge network when missing; idempotent. */
-  ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void>;
+  /** Creates a bridge network without inter-container traffic when missing; idempotent. One
+   *  Gantry created earlier with traffic allowed is recreated once no container uses it. */
+  ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<FunctionNetwork>;
   /** The host's address on a bridge network (its gateway), as containers on it reach the host. */
   networkGateway(name: string): Promise<string | undefined>;
   /** Cheap liveness probe of the engine, for /readyz. */

@@ -12,6 +12,7 @@ import {
   type ContainerId,
   type ContainerRuntime,
   type ContainerSpec,
+  type FunctionNetwork,
   type ImageInfo,
   type ManagedContainer,
   type OutputSink,
@@ -29,6 +30,28 @@ export interface DockerRuntimeOptions {
  * sweep, eviction).
  */
 const MAX_CONCURRENT_REMOVALS = 4;
+
+/** With it off, the engine drops traffic between containers of the bridge (its own FORWARD rule). */
+const ICC_OPTION = 'com.docker.network.bridge.enable_icc';
+const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
+
+interface NetworkDetails {
+  readonly Id: string;
+  readonly Driver?: string;
+  readonly Labels?: Record<string, string> | null;
+  readonly Options?: Record<string, string> | null;
+  readonly Containers?: Record<string, unknown> | null;
+}
+
+function isIsolated(n: NetworkDetails): boolean {
+  return n.Driver === 'bridge' && n.Options?.[ICC_OPTION] === 'false';
+}
+
+/** Docker names a user bridge `br-` and the network id's first 12 characters unless told otherwise. */
+function bridgeInterface(n: NetworkDetails): string | undefined {
+  if (n.Driver !== 'bridge') return undefined;
+  return n.Options?.[BRIDGE_NAME_OPTION] ?? `br-${n.Id.slice(0, 12)}`;
+}
 
 export class DockerContainerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
@@ -112,20 +135,37 @@ export class DockerContainerRuntime implements ContainerRuntime {
     }
   }
 
-  async ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+  async ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<FunctionNetwork> {
     const existing = await this.call('list networks', () => this.docker.listNetworks({ filters: { name: [name] } }));
     const same = existing.filter((n) => n.Name === name);
     if (same.length > 1) await this.removeDuplicateNetworks(same);
-    if (same.length > 0) return;
-    try {
-      // CheckDuplicate: without it the engine happily creates a second network of the same name
-      // when several control planes start at once, and every container naming it then fails
-      // ("network … is ambiguous").
-      await this.call('create network', () => this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels } }));
-    } catch (e) {
-      // Created concurrently by another node or test: fine.
-      if (!(e instanceof ContainerRuntimeError && e.kind === 'conflict')) throw e;
+    let info = same.length > 0 ? await this.inspectNetwork(name) : undefined;
+    if (info && !isIsolated(info) && info.Labels?.['gantry.managed'] === 'true' && Object.keys(info.Containers ?? {}).length === 0) {
+      // Made by a Gantry that allowed inter-container traffic: Docker cannot change a bridge's
+      // options in place, and an unused network loses nothing by being made again. One that
+      // containers still use stays as it is (reported not isolated) until a start finds it empty.
+      await this.call('remove network', () => this.docker.getNetwork(info?.Id ?? name).remove()).catch(() => undefined);
+      info = undefined;
     }
+    if (!info) {
+      try {
+        // CheckDuplicate: without it the engine happily creates a second network of the same name
+        // when several control planes start at once, and every container naming it then fails
+        // ("network … is ambiguous").
+        await this.call('create network', () =>
+          this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { ...labels }, Options: { [ICC_OPTION]: 'false' } }),
+        );
+      } catch (e) {
+        // Created concurrently by another node or test: fine.
+        if (!(e instanceof ContainerRuntimeError && e.kind === 'conflict')) throw e;
+      }
+      info = await this.inspectNetwork(name);
+    }
+    return { bridge: bridgeInterface(info), isolated: isIsolated(info) };
+  }
+
+  private inspectNetwork(name: string): Promise<NetworkDetails> {
+    return this.call('inspect network', () => this.docker.getNetwork(name).inspect()) as Promise<NetworkDetails>;
   }
 
   async networkGateway(name: string): Promise<string | undefined> {

@@ -71,9 +71,12 @@ async function freePort(): Promise<number> {
 }
 
 // Gateway 0 listens on all addresses at a known port, so functions reach it from their bridge
-// network at the address the control plane works out itself (GANTRY_PUBLIC_URL's port).
+// network at the address the control plane works out itself (GANTRY_PUBLIC_URL's port), through
+// the function firewall's opening for that port (on a network of this stack's own, so the rules
+// concern no one else).
 const port = await freePort();
 const stack = await startStack(t, {
+  ownFunctionNetwork: true,
   secondGateway: true,
   env: { GANTRY_PUBLIC_URL: `http://127.0.0.1:${port}` },
   gatewayEnv: [{ GANTRY_BIND_HOST: '0.0.0.0', GANTRY_GATEWAY_PORT: String(port) }],

@@ -23,6 +23,7 @@ import {
   type ContainerId,
   type ContainerRuntime,
   type ContainerSpec,
+  type FunctionNetwork,
   type ImageInfo,
   type ManagedContainer,
 } from '../../control-plane/containers/container-runtime.js';
@@ -198,8 +199,9 @@ export class FakeContainerRuntime implements ContainerRuntime {
     return this.images.get(image);
   }
 
-  async ensureNetwork(name: string): Promise<void> {
+  async ensureNetwork(name: string): Promise<FunctionNetwork> {
     if (!this.networks.includes(name)) this.networks.push(name);
+    return { bridge: undefined, isolated: true };
   }
 
   async networkGateway(name: string): Promise<string | undefined> {

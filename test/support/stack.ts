@@ -29,6 +29,8 @@ export interface Stack {
   readonly databaseUrl: string;
   readonly redisPrefix: string;
   readonly dataDir: string;
+  /** The Docker network functions with network "default" join. */
+  readonly functionNetwork: string;
   /** Admin API call with the admin token; JSON bodies are serialised. */
   admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** Containers of this stack currently known to Docker. */
@@ -45,6 +47,9 @@ export interface StackOptions {
   readonly gatewayEnv?: readonly Record<string, string>[];
   /** Receives every log line (info and above) of both processes, parsed. */
   readonly onLog?: (line: Record<string, unknown>) => void;
+  /** Functions join a network of this stack's own (removed at teardown), not the shared default:
+   *  the firewall rules Gantry puts on it then concern this stack alone. */
+  readonly ownFunctionNetwork?: boolean;
 }
 
 export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stack> {
@@ -65,10 +70,15 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     GANTRY_GATEWAY_PORT: '0',
     GANTRY_BIND_HOST: '127.0.0.1',
     GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
+<<<<<<< HEAD
     // Stem cells of the runtimes most tests use; a test of another runtime's stem cells names it.
     GANTRY_STEM_CELL_RUNTIMES: 'nodejs20,python3.11',
+=======
+    ...(opts.ownFunctionNetwork === true ? { GANTRY_FUNCTION_NETWORK: `gantry-test-${id}` } : {}),
+>>>>>>> sec-net
     ...opts.env,
   };
+  const functionNetwork = (env as Record<string, string | undefined>).GANTRY_FUNCTION_NETWORK ?? 'gantry-functions';
   const onLog = opts.onLog;
   const logger = onLog
     ? createLogger({ level: 'info', name: nodeId, destination: { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) } })
@@ -90,6 +100,7 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     await deleteRedisKeys(env.GANTRY_REDIS_PREFIX);
     const left = await containers();
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    if (opts.ownFunctionNetwork === true) await docker.getNetwork(functionNetwork).remove().catch(() => undefined);
     await dropDatabase(databaseUrl).catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`${left.length} container(s) of ${nodeId} survived shutdown`);
@@ -104,6 +115,7 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     databaseUrl,
     redisPrefix: env.GANTRY_REDIS_PREFIX,
     dataDir,
+    functionNetwork,
     admin: (method, p, body, headers = {}) =>
       fetch(controlPlaneUrl + p, {
         method,
