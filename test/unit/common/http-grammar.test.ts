@@ -12,9 +12,9 @@ const withSplitter = fc
 t.test('nothing with CR, LF or NUL passes any check', async (t) => {
   fc.assert(
     fc.property(withSplitter, (s) => !isToken(s) && !isFieldValue(s) && !isHostName(s) && !isVisibleAscii(s) && originProblem(s) !== undefined),
-    { numRuns: 2000 },
+    { numRuns: 1000 },
   );
-  t.pass('2000 strings refused');
+  t.pass('1000 strings refused');
 });
 
 t.test('whatever passes is accepted by Node as a header name or value', async (t) => {
@@ -26,7 +26,7 @@ t.test('whatever passes is accepted by Node as a header name or value', async (t
       if (originProblem(s) === undefined) validateHeaderValue('access-control-allow-origin', s);
       return true;
     }),
-    { numRuns: 3000 },
+    { numRuns: 1500 },
   );
   t.pass('no accepted value made Node throw');
 });
