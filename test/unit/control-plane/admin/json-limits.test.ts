@@ -45,6 +45,20 @@ t.test('the raw scan agrees with the parsed check on any JSON object body', asyn
   t.pass();
 });
 
+t.test('the raw scan is not fooled by quotes, backslashes and brackets inside strings', async (t) => {
+  const tricky = fc.string({ unit: fc.constantFrom('"', '\\', '[', '{', ']', '}', ':', ',', 'a'), maxLength: 24 });
+  const value = fc.letrec<{ v: unknown }>((tie) => ({ v: fc.oneof({ depthSize: 'small' }, tricky, fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(tricky, tie('v'), { maxKeys: 3 })) })).v;
+  fc.assert(
+    fc.property(fc.dictionary(tricky, value, { maxKeys: 4 }), fc.integer({ min: 0, max: 6 }), (b, limit) => {
+      const raw = rawFieldDepth(Buffer.from(JSON.stringify(b)), limit);
+      const parsed = tooDeepField(b, limit);
+      return raw.ok ? parsed === undefined : parsed === raw.field;
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass();
+});
+
 t.test('the raw scan names the field, ignores brackets in strings, and handles escapes', async (t) => {
   const deep = '['.repeat(100_000) + ']'.repeat(100_000);
   t.same(rawFieldDepth(Buffer.from(`{"expression":"rate(1 minute)","input":${deep}}`), MAX_FIELD_DEPTH), { ok: false, field: 'input' });
