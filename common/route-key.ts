@@ -121,7 +121,11 @@ function parseSegment(text: string, path: string): RouteSegment | string {
       'or braces outside a whole-segment {variable}'
     );
   }
-  return { kind: 'static', value: decodePathSegment(text) };
+  const value = decodePathSegment(text);
+  // A client or proxy resolves `.` and `..` before the request arrives (RFC 3986 §5.2.4), so such
+  // a route could never match, and one that seemed to would address a different path.
+  if (value === '.' || value === '..') return `path "${path}" has a dot segment ("${text}"); routes cannot contain "." or ".." segments`;
+  return { kind: 'static', value };
 }
 
 function invalid(reason: string): RouteKeyParseResult {

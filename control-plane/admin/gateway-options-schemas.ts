@@ -6,12 +6,16 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { isVisibleAscii } from '../../common/http-grammar.js';
 import { API_NAME, FUNCTION_NAME } from './validation.js';
 
-/** `$request.header.X`, `$request.querystring.x`, `$context.x`, `$stageVariables.x` (compat.md §8.2). */
-export const IDENTITY_SOURCE = /^\$(request\.header\.[!#$%&'*+\-.^_`|~0-9A-Za-z]+|request\.querystring\.[^\s&=]+|context\.[A-Za-z][A-Za-z0-9.]*|stageVariables\.[A-Za-z0-9_]+)$/;
+/**
+ * `$request.header.X`, `$request.querystring.x`, `$context.x`, `$stageVariables.x` (compat.md §8.2).
+ * A header name is an RFC 9110 token; a query name is visible ASCII other than `&`, `=` and `#`.
+ */
+export const IDENTITY_SOURCE = /^\$(request\.header\.[!#$%&'*+\-.^_`|~0-9A-Za-z]+|request\.querystring\.[\x21-\x22\x24\x25\x27-\x3c\x3e-\x7e]+|context\.[A-Za-z][A-Za-z0-9.]*|stageVariables\.[A-Za-z0-9_]+)$/;
 
-const identitySource = z.string().regex(IDENTITY_SOURCE, 'must be $request.header.<name>, $request.querystring.<name>, $context.<variable> or $stageVariables.<name>');
+const identitySource = z.string().max(512).regex(IDENTITY_SOURCE, 'must be $request.header.<name>, $request.querystring.<name>, $context.<variable> or $stageVariables.<name>');
 
 function isRsaPublicKeyPem(pem: string): boolean {
   try {
@@ -21,20 +25,28 @@ function isRsaPublicKeyPem(pem: string): boolean {
   }
 }
 
+/** Claim values and URLs: a URL parser silently drops CR, LF and tabs, so the raw text is checked. */
+const visible = (max: number) => z.string().min(1).max(max).refine(isVisibleAscii, 'must be visible ASCII characters (no spaces or control characters)');
+
 const httpUrl = z
   .string()
-  .url()
+  .max(2048)
+  .refine(isVisibleAscii, 'must be visible ASCII characters (no spaces or control characters)')
+  .refine((u) => URL.canParse(u), 'must be a URL')
   .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL');
 
 // API Gateway's limits: up to 50 audiences and 10 scopes per route (compat.md §8.1).
 const jwtAuthorizer = z
   .object({
     type: z.literal('jwt'),
-    issuer: z.string().min(1).max(2048),
-    audience: z.array(z.string().min(1).max(512)).min(1).max(50),
+    issuer: visible(2048),
+    // Compared with claims only, so any text but control characters.
+    audience: z.array(z.string().min(1).max(512).refine((a) => !/[\x00-\x1f\x7f]/.test(a), 'must not contain control characters')).min(1).max(50),
     jwksUri: httpUrl.optional(),
-    publicKeys: z.array(z.string().refine(isRsaPublicKeyPem, 'must be an RSA public key in PEM form')).min(1).max(20).optional(),
-    scopes: z.array(z.string().min(1).max(256)).max(10).optional(),
+    // An RSA key of 16384 bits is about 3 KB of PEM.
+    publicKeys: z.array(z.string().max(16_384).refine(isRsaPublicKeyPem, 'must be an RSA public key in PEM form')).min(1).max(20).optional(),
+    // A scope claim is space-separated scope-tokens (RFC 6749 §3.3).
+    scopes: z.array(visible(256)).max(10).optional(),
     identitySource: z.array(identitySource).length(1).default(['$request.header.Authorization']),
   })
   .strict()

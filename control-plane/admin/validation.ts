@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { GantryError } from '../../common/errors.js';
 import { RESERVED_ENV_KEYS } from '../scheduler/isolation.js';
 import { routeSelectionProblem } from '../../common/route-selection.js';
+import { isHostName, isToken, originProblem } from '../../common/http-grammar.js';
+import { depthProblem, MAX_FIELD_DEPTH, nestsAtMost, tooDeepField } from './json-limits.js';
 
 export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
@@ -13,7 +15,8 @@ const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
 const MAX_ENV_BYTES = 4096;
 
 const environment = z
-  .record(z.string(), z.string())
+  // A NUL cannot be passed in a process environment; Docker would refuse the container later.
+  .record(z.string(), z.string().refine((v) => !v.includes('\0'), 'values must not contain NUL characters'))
   .superRefine((env, ctx) => {
     let bytes = 0;
     for (const [k, v] of Object.entries(env)) {
@@ -55,17 +58,30 @@ export const patchFunctionSchema = z.object({
 export const API_NAME = /^[a-z0-9-]{1,64}$/;
 export const RESERVED_API_NAMES: ReadonlySet<string> = new Set(['healthz', 'readyz', 'metrics']);
 
+// Every CORS value is written into a response header by the gateway (RFC 9110 grammar). The
+// list sizes keep each joined header line short enough for any client.
+const MAX_CORS_ITEMS = 100;
+const headerName = z.string().min(1).max(256).refine(isToken, 'must be a header name (an RFC 9110 token, no spaces or control characters)');
+const corsOrigin = z
+  .string()
+  .min(1)
+  .max(2048)
+  .superRefine((o, ctx) => {
+    const problem = originProblem(o);
+    if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  });
+
 const cors = z.object({
-  allowOrigins: z.array(z.string()).optional(),
-  allowMethods: z.array(z.string()).optional(),
-  allowHeaders: z.array(z.string()).optional(),
-  exposeHeaders: z.array(z.string()).optional(),
+  allowOrigins: z.array(corsOrigin).max(MAX_CORS_ITEMS).optional(),
+  allowMethods: z.array(z.string().min(1).max(64).refine(isToken, 'must be a method (an RFC 9110 token) or "*"')).max(MAX_CORS_ITEMS).optional(),
+  allowHeaders: z.array(headerName).max(MAX_CORS_ITEMS).optional(),
+  exposeHeaders: z.array(headerName).max(MAX_CORS_ITEMS).optional(),
   maxAge: z.number().int().min(0).max(86400).optional(),
   allowCredentials: z.boolean().optional(),
 })
   // Browsers refuse credentials with a wildcard origin; API Gateway refuses the configuration.
   .refine((c) => !(c.allowCredentials === true && c.allowOrigins?.includes('*') === true), 'allowCredentials cannot be combined with allowOrigins "*"');
-const hostName = z.string().regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'must be a host name');
+const hostName = z.string().refine(isHostName, 'must be a host name (labels of 1-63 letters, digits and inner hyphens, at most 253 characters)');
 
 const apiOptions = {
   cors: cors.nullable().optional(),
@@ -92,10 +108,31 @@ export const createApiSchema = z.object({
 
 export const patchApiSchema = z.object(apiOptions);
 
+/**
+ * Free-form JSON that is stored as it is (a schedule's `input`): at most `MAX_FIELD_DEPTH` levels
+ * and `maxBytes` of JSON. Depth is checked first, so serialising to measure the size is safe.
+ */
+export function boundedJson(maxBytes: number) {
+  return z.unknown().superRefine((v, ctx) => {
+    if (v === undefined) return;
+    if (!nestsAtMost(v, MAX_FIELD_DEPTH)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: depthProblem(MAX_FIELD_DEPTH) });
+      return;
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(v));
+    if (bytes > maxBytes) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at most ${maxBytes} bytes of JSON (it is ${bytes})` });
+  });
+}
+
 /** Parses `body` or throws one ValidationError naming every problem. */
 export function parseBody<S extends z.ZodTypeAny>(schema: S, body: unknown): z.output<S> {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new GantryError('ValidationError', 'The request body must be a JSON object.', { component: 'admin-api' });
+  }
+  // Before the schema sees it: zod's own walk and error paths are not meant for hostile depth.
+  const deep = tooDeepField(body as Record<string, unknown>, MAX_FIELD_DEPTH);
+  if (deep !== undefined) {
+    throw new GantryError('ValidationError', `Invalid request: ${deep}: ${depthProblem(MAX_FIELD_DEPTH)}.`, { component: 'admin-api' });
   }
   const r = schema.safeParse(body);
   if (r.success) return r.data as z.output<S>;

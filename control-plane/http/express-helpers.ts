@@ -9,11 +9,31 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import type { Logger } from '../../common/logger.js';
 import { errorBody, GantryError, isGantryError } from '../../common/errors.js';
 import { requestTargetProblem } from '../../common/safe-decode.js';
+import { depthProblem, MAX_FIELD_DEPTH, rawFieldDepth } from '../admin/json-limits.js';
 
 const MiB = 1024 * 1024;
 const INVALID_UTF8 = 'body.invalid-utf8';
 // body-parser rethrows a reviver's error as a SyntaxError with the same message and no type.
 const NUL_IN_STRING = 'a JSON string holds NUL';
+
+/** Raised before parsing when a field of the body nests deeper than stored fields may. */
+class TooDeepBody extends Error {
+  readonly type = 'entity.too.deep';
+  constructor(readonly field: string | undefined) {
+    super('request body nested too deeply');
+  }
+}
+
+/**
+ * Refuses too-deep bodies from their bytes, before JSON.parse builds them. Only UTF-8 bytes are
+ * scanned (the structural characters are ASCII there); other charsets are checked after parsing
+ * by `parseBody`.
+ */
+function verifyDepth(_req: unknown, _res: unknown, buf: Buffer, encoding: string | null): void {
+  if (encoding !== null && encoding.toLowerCase() !== 'utf-8' && encoding.toLowerCase() !== 'utf8') return;
+  const r = rawFieldDepth(buf, MAX_FIELD_DEPTH);
+  if (!r.ok) throw new TooDeepBody(r.field);
+}
 
 /**
  * A path or query that does not decode, or decodes to NUL or another control character, is a 400
@@ -38,8 +58,9 @@ export const jsonBody: RequestHandler = express.json({
     if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) throw new Error(NUL_IN_STRING);
     return value;
   },
-  verify: (_req, _res, buf, encoding) => {
+  verify: (req, res, buf, encoding) => {
     if (encoding === 'utf-8' && !isUtf8(buf)) throw Object.assign(new Error('invalid UTF-8'), { type: INVALID_UTF8 });
+    verifyDepth(req, res, buf, encoding);
   },
 });
 
@@ -70,6 +91,14 @@ function fromBodyParser(err: unknown, contentEncoding: string | string[] | undef
   const { type, status, message } = err as { type?: unknown; status?: unknown; message?: unknown };
   if (type === 'entity.too.large') {
     return new GantryError('RequestTooLarge', 'The request body is larger than the limit.', { component: 'admin-api' });
+  }
+  if (type === 'entity.too.deep') {
+    const field = (err as TooDeepBody).field;
+    return new GantryError('ValidationError', `Invalid request: ${field ?? 'body'}: ${depthProblem(MAX_FIELD_DEPTH)}.`, { component: 'admin-api' });
+  }
+  // V8's parser is iterative today, but a RangeError here is still the body's fault, not ours.
+  if (type === 'entity.parse.failed' && err instanceof RangeError) {
+    return new GantryError('ValidationError', 'The request body is nested too deeply to parse.', { component: 'admin-api' });
   }
   if (type === 'entity.parse.failed' && message === NUL_IN_STRING) {
     return new GantryError('ValidationError', 'The request body has a NUL character (\\u0000) in a string; no field can hold one.', { component: 'admin-api' });

@@ -1,7 +1,7 @@
 /** Admin API for schedules (api.md): create, list and delete a function's schedules. */
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseBody } from '../admin/validation.js';
+import { boundedJson, parseBody } from '../admin/validation.js';
 import type { AsyncService } from '../async/async-service.js';
 import { DEFAULT_TENANT } from '../functions/function-types.js';
 import { uuidParam } from './async-router.js';
@@ -14,10 +14,9 @@ const createScheduleSchema = z
   .object({
     expression: z.string().min(1).max(256),
     timezone: z.string().min(1).max(64).default('UTC'),
-    input: z.unknown().optional(),
+    input: boundedJson(MAX_INPUT_BYTES).optional(),
   })
-  .strict()
-  .refine((s) => s.input === undefined || Buffer.byteLength(JSON.stringify(s.input)) <= MAX_INPUT_BYTES, { message: `input must be at most ${MAX_INPUT_BYTES} bytes of JSON`, path: ['input'] });
+  .strict();
 
 export function schedulesRouter(deps: { service: AsyncService }): Router {
   const r = Router();

@@ -5,9 +5,32 @@
  * function returned (the configuration wins).
  * Pure: header lists in, header lists out.
  */
+import { isToken, originProblem } from '../../common/http-grammar.js';
 import type { CorsConfig } from '../routing/route-snapshot.js';
 
 type HeaderList = [string, string][];
+
+/**
+ * A stored configuration with every value that could not be written into a header left out. The
+ * admin API refuses such values; rows stored before it did are not trusted to be clean. Run once
+ * per route snapshot, never per request.
+ */
+export function headerSafeCors(cors: CorsConfig | null): CorsConfig | null {
+  if (cors === null || typeof cors !== 'object') return null;
+  const tokens = (list: unknown) => (Array.isArray(list) ? list.filter((v): v is string => typeof v === 'string' && isToken(v)) : undefined);
+  const origins = Array.isArray(cors.allowOrigins) ? cors.allowOrigins.filter((o): o is string => typeof o === 'string' && originProblem(o) === undefined) : undefined;
+  const safe: { -readonly [K in keyof CorsConfig]: CorsConfig[K] } = {};
+  if (origins !== undefined) safe.allowOrigins = origins;
+  const methods = tokens(cors.allowMethods);
+  if (methods !== undefined) safe.allowMethods = methods;
+  const allowHeaders = tokens(cors.allowHeaders);
+  if (allowHeaders !== undefined) safe.allowHeaders = allowHeaders;
+  const exposeHeaders = tokens(cors.exposeHeaders);
+  if (exposeHeaders !== undefined) safe.exposeHeaders = exposeHeaders;
+  if (typeof cors.maxAge === 'number' && Number.isInteger(cors.maxAge) && cors.maxAge >= 0) safe.maxAge = cors.maxAge;
+  if (typeof cors.allowCredentials === 'boolean') safe.allowCredentials = cors.allowCredentials;
+  return safe;
+}
 
 /** A browser preflight: `OPTIONS` carrying `Origin` and `Access-Control-Request-Method`. */
 export function isPreflight(method: string, origin: string | undefined, requestMethod: string | undefined): boolean {

@@ -4,6 +4,7 @@
  * with their usage plans (so a key check never needs Postgres), and the revision.
  */
 import type { Pool } from '../../common/db.js';
+import { headerSafeCors } from '../http/cors.js';
 import { apiKeyFrom, routeOptionsFrom } from './route-options.js';
 import type { ApiDefinition, ApiKeyDefinition, CorsConfig, PayloadFormatVersion, RouteSnapshot } from './route-snapshot.js';
 
@@ -86,7 +87,7 @@ function groupApis(rows: readonly Row[]): ApiDefinition[] {
   for (const r of rows) {
     let entry = apis.get(r.api_id);
     if (!entry) {
-      entry = { def: { id: r.api_id, name: r.api_name, protocol: r.protocol, hosts: r.hosts, cors: r.cors, routeSelectionExpression: r.route_selection_expression }, routes: [] };
+      entry = { def: { id: r.api_id, name: r.api_name, protocol: r.protocol, hosts: r.hosts, cors: headerSafeCors(r.cors), routeSelectionExpression: r.route_selection_expression }, routes: [] };
       apis.set(r.api_id, entry);
     }
     if (r.route_id !== null && r.route_key !== null && r.function_name !== null && r.payload_format_version !== null) {

@@ -91,3 +91,13 @@ t.test('accepts reserved and custom websocket keys and rejects other $ keys', as
   ];
   for (const [key, problem] of cases) t.equal(websocketRouteKeyProblem(key), problem, JSON.stringify(key));
 });
+
+t.test('refuses dot segments, plain or percent-encoded, anywhere in the path', async (t) => {
+  for (const key of ['GET /../x', 'GET /./x', 'GET /a/..', 'GET /a/.', 'GET /%2e%2e/x', 'GET /%2E%2e/x', 'GET /.%2e/x', 'GET /%2e/x', 'ANY /a/../{proxy+}']) {
+    t.match(httpRouteKeyProblem(key), /dot segment/, key);
+  }
+  // Dots inside a segment are ordinary characters.
+  for (const key of ['GET /...', 'GET /.well-known/x', 'GET /a..b', 'GET /v1.2/{id}', 'GET /%2e%2e%2e']) {
+    t.equal(httpRouteKeyProblem(key), undefined, key);
+  }
+});

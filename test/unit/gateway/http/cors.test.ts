@@ -1,5 +1,5 @@
 import t from 'tap';
-import { allowedOrigin, applyCors, isPreflight, preflightHeaders, responseCorsHeaders } from '../../../../gateway/http/cors.js';
+import { allowedOrigin, applyCors, headerSafeCors, isPreflight, preflightHeaders, responseCorsHeaders } from '../../../../gateway/http/cors.js';
 import type { CorsConfig } from '../../../../gateway/routing/route-snapshot.js';
 
 const FULL: CorsConfig = {
@@ -71,4 +71,20 @@ t.test('replaces the function CORS headers with the configured ones', async (t) 
     ['access-control-expose-headers', 'x-request-id,x-total'],
   ]);
   t.strictSame(applyCors(fn, FULL, 'https://evil.example.com'), [['content-type', 'text/plain']], 'a foreign origin gets none');
+});
+
+t.test('a stored configuration loses every value that could not be written into a header', async (t) => {
+  const stored = {
+    allowOrigins: ['https://app.test', 'https://a.example\r\nSet-Cookie: s=1', '*'],
+    allowMethods: ['GET', 'POST\r\n'],
+    allowHeaders: ['content-type', 'x-a\r\nX-Injected: yes'],
+    exposeHeaders: ['e\r\nSet-Cookie: s=1', 'x-total'],
+    maxAge: 300,
+    allowCredentials: false,
+  };
+  t.strictSame(headerSafeCors(stored), { allowOrigins: ['https://app.test', '*'], allowMethods: ['GET'], allowHeaders: ['content-type'], exposeHeaders: ['x-total'], maxAge: 300, allowCredentials: false });
+  t.strictSame(headerSafeCors({ allowOrigins: ['https://app.test'] }), { allowOrigins: ['https://app.test'] }, 'a clean configuration is kept as it is');
+  t.equal(headerSafeCors(null), null);
+  const headers = preflightHeaders(headerSafeCors(stored) ?? {}, 'https://app.test');
+  t.notOk(headers.some(([, v]) => /[\r\n]/.test(v)), 'no header value with CR or LF');
 });
