@@ -59,8 +59,8 @@ export interface ContainerRuntime {
    *  Output from the first byte on goes to `output` (one stream per container, never per call).
    *  Rejects with ContainerRuntimeError and leaves nothing behind. */
   start(spec: ContainerSpec, output?: OutputSink): Promise<ContainerId>;
-  /** Resolves when the container stops, for whatever reason. One long-lived call per container,
-   *  never per invocation. */
+  /** Resolves when the container stops, for whatever reason (a container that does not exist has
+   *  stopped: exitCode null). One long-lived call per container, never per invocation. */
   waitForExit(id: ContainerId): Promise<ContainerExit>;
   /** Kill and remove. Idempotent: a container already gone counts as success. */
   destroy(id: ContainerId): Promise<void>;
@@ -72,7 +72,8 @@ export interface ContainerRuntime {
   /** Creates a bridge network without inter-container traffic when missing; idempotent. One
    *  Gantry created earlier with traffic allowed is recreated once no container uses it. */
   ensureNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<FunctionNetwork>;
-  /** The host's address on a bridge network (its gateway), as containers on it reach the host. */
+  /** The host's address on a bridge network (its gateway), as containers on it reach the host.
+   *  Rejects with not-found when there is no such network. */
   networkGateway(name: string): Promise<string | undefined>;
   /** Cheap liveness probe of the engine, for /readyz. */
   ping(): Promise<boolean>;

@@ -26,6 +26,7 @@ import {
   type FunctionNetwork,
   type ImageInfo,
   type ManagedContainer,
+  type OutputSink,
 } from '../../control-plane/containers/container-runtime.js';
 
 export type FakeBehaviour =
@@ -48,6 +49,7 @@ interface FakeContainer {
   readonly exit: Promise<ContainerExit>;
   readonly resolveExit: (e: ContainerExit) => void;
   readonly abort: AbortController;
+  readonly output: OutputSink | undefined;
   exited: boolean;
   removed: boolean;
 }
@@ -96,6 +98,8 @@ export class FakeContainerRuntime implements ContainerRuntime {
   engineUp = true;
   /** Images inspectImage() reports as present. */
   readonly images = new Map<string, ImageInfo>();
+  /** Images that are not there: start() rejects with image-missing, as Docker does. */
+  readonly missingImages = new Set<string>();
   private readonly containers = new Map<ContainerId, FakeContainer>();
   private seq = 0;
   private gate: Promise<void> | undefined;
@@ -141,17 +145,22 @@ export class FakeContainerRuntime implements ContainerRuntime {
     return this.started.find((s) => s.spec.labels['gantry.environment'] === environmentId)?.id;
   }
 
-  async start(spec: ContainerSpec): Promise<ContainerId> {
+  async start(spec: ContainerSpec, output?: OutputSink): Promise<ContainerId> {
     this.startAttempts.push(spec);
     if (this.gate) await this.gate;
     if (!this.engineUp) throw new ContainerRuntimeError('engine-unavailable', 'fake engine is down');
+    // Like Docker: nothing is created for a missing image or a name a container still holds.
+    if (this.missingImages.has(spec.image)) throw new ContainerRuntimeError('image-missing', `no such image: ${spec.image}`);
+    if ([...this.containers.values()].some((c) => !c.removed && c.spec.name === spec.name)) {
+      throw new ContainerRuntimeError('conflict', `the container name ${spec.name} is already in use`);
+    }
     const stem = isStemCellSpec(spec);
     const behaviour = stem ? (this.stemQueued.shift() ?? this.stemBehaviour) : (this.queued.shift() ?? this.behaviour);
     if (behaviour.kind === 'fail-start') throw behaviour.error;
     const id = `fake-${++this.seq}` as ContainerId;
     let resolveExit!: (e: ContainerExit) => void;
     const exit = new Promise<ContainerExit>((r) => (resolveExit = r));
-    const c: FakeContainer = { id, spec, exit, resolveExit, abort: new AbortController(), exited: false, removed: false };
+    const c: FakeContainer = { id, spec, exit, resolveExit, abort: new AbortController(), output, exited: false, removed: false };
     this.containers.set(id, c);
     this.started.push({ id, spec });
     if (stem) {
@@ -164,9 +173,10 @@ export class FakeContainerRuntime implements ContainerRuntime {
     return id;
   }
 
+  /** Like Docker's: a container that does not exist has stopped, with no exit code. */
   waitForExit(id: ContainerId): Promise<ContainerExit> {
     const c = this.containers.get(id);
-    return c ? c.exit : Promise.reject(new ContainerRuntimeError('not-found', `no container ${id}`));
+    return c ? c.exit : Promise.resolve({ exitCode: null, oomKilled: false });
   }
 
   async destroy(id: ContainerId): Promise<void> {
@@ -180,6 +190,12 @@ export class FakeContainerRuntime implements ContainerRuntime {
     this.exit(id, KILLED);
   }
 
+  /** Makes a running container write `text` to its stdout or stderr (to the start() output sink). */
+  print(id: ContainerId, stream: 'stdout' | 'stderr', text: string): void {
+    const c = this.containers.get(id);
+    if (c && !c.exited) c.output?.(stream, Buffer.from(text));
+  }
+
   /** Makes a running container stop with `exit`, as if its process ended. */
   exit(id: ContainerId, exit: ContainerExit): void {
     const c = this.containers.get(id);
@@ -190,6 +206,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async listManaged(labels: Readonly<Record<string, string>>, opts: { readonly exitedOnly?: boolean } = {}): Promise<readonly ManagedContainer[]> {
+    if (!this.engineUp) throw new ContainerRuntimeError('engine-unavailable', 'fake engine is down');
     return [...this.containers.values()]
       .filter((c) => !c.removed && (opts.exitedOnly !== true || c.exited) && Object.entries(labels).every(([k, v]) => c.spec.labels[k] === v))
       .map((c) => ({ id: c.id, labels: c.spec.labels }));
@@ -205,7 +222,8 @@ export class FakeContainerRuntime implements ContainerRuntime {
   }
 
   async networkGateway(name: string): Promise<string | undefined> {
-    return this.networks.includes(name) ? '172.31.0.1' : undefined;
+    if (!this.networks.includes(name)) throw new ContainerRuntimeError('not-found', `no network ${name}`);
+    return '172.31.0.1';
   }
 
   async ping(): Promise<boolean> {

@@ -70,12 +70,9 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     GANTRY_GATEWAY_PORT: '0',
     GANTRY_BIND_HOST: '127.0.0.1',
     GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
-<<<<<<< HEAD
     // Stem cells of the runtimes most tests use; a test of another runtime's stem cells names it.
     GANTRY_STEM_CELL_RUNTIMES: 'nodejs20,python3.11',
-=======
     ...(opts.ownFunctionNetwork === true ? { GANTRY_FUNCTION_NETWORK: `gantry-test-${id}` } : {}),
->>>>>>> sec-net
     ...opts.env,
   };
   const functionNetwork = (env as Record<string, string | undefined>).GANTRY_FUNCTION_NETWORK ?? 'gantry-functions';
