@@ -43,7 +43,7 @@ import { usageRouter } from './http/usage-router.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { RuntimeCatalog } from './runtimes/runtime-catalog.js';
 import { ConcurrencyLimiter } from './scheduler/concurrency-limiter.js';
-import { containersDirOf } from './scheduler/environment-starter.js';
+import { containersDirOf, legacyContainersDirOf } from './scheduler/environment-paths.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { ApiStore } from './store/api-store.js';
 import { FunctionStore } from './store/function-store.js';
@@ -93,6 +93,11 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       logSink: (tenantId, functionName, line) => logStore.add(tenantId, functionName, line),
       stemCellRuntimes: async () => (await catalog.available()).map((r) => r.id).filter((id) => catalog.canSpecialize(id)),
       logger: logger.child({ component: 'scheduler' }),
+      ensureNetwork: () => ensureFunctionNetwork(),
+      onStartFailure: (cause, retried) => {
+        metrics.environmentStartFailures.inc({ cause });
+        if (retried) metrics.environmentStartRetries.inc({ cause });
+      },
     },
     {
       nodeId: config.GANTRY_NODE_ID,
@@ -215,13 +220,16 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     await Promise.all([redis.connect(), subscriber.connect()]);
     await subscribeToChanges();
     await sweepOrphans();
-    await syncProvisioned();
-    await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' }).catch((e: unknown) => {
+    await ensureFunctionNetwork().catch((e: unknown) => {
       logger.warn({ err: e as Error }, 'function network not ready; functions with network "default" will fail to start');
     });
     const bridgeIp = await containers.networkGateway(config.GANTRY_FUNCTION_NETWORK).catch(() => undefined);
     connectionsEnv.setGatewayUrl(functionGatewayUrl(config.GANTRY_FUNCTION_GATEWAY_URL, config.GANTRY_PUBLIC_URL, bridgeIp));
     await connectionsEnv.reload();
+    // Containers only from here on: after the sweep (which would remove them), with the network
+    // there and the platform variables they get known.
+    await syncProvisioned();
+    scheduler.startMaintenance();
     await asyncService.start();
     server = buildServer();
     const srv = server;
@@ -262,6 +270,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     }
   }
 
+  function ensureFunctionNetwork(): Promise<void> {
+    return containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' });
+  }
+
   async function sweepOrphans(): Promise<void> {
     const orphans = await containers.listManaged({ 'gantry.managed': 'true', 'gantry.node': config.GANTRY_NODE_ID });
     await Promise.all(orphans.map((o) => containers.destroy(o.id)));
@@ -269,6 +281,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     // Only this node's directories: another node may share the data dir.
     const mine = containersDirOf(config.GANTRY_DATA_DIR, config.GANTRY_NODE_ID);
     await rm(mine, { recursive: true, force: true });
+    await rm(legacyContainersDirOf(config.GANTRY_DATA_DIR, config.GANTRY_NODE_ID), { recursive: true, force: true });
     await mkdir(mine, { recursive: true, mode: 0o755 });
   }
 

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
 import { meteringShape } from './metering/metering-config.js';
+import { dataDirTooLong } from './scheduler/environment-paths.js';
 import { defaultNodeMemoryMb } from './scheduler/placement.js';
 
 const schema = z
@@ -70,6 +71,8 @@ const schema = z
     if (c.GANTRY_DATA_DIR !== '' && !c.GANTRY_DATA_DIR.startsWith('/')) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_DATA_DIR'], message: 'must be an absolute path' });
     }
+    const tooLong = dataDirTooLong(c.GANTRY_DATA_DIR);
+    if (tooLong !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_DATA_DIR'], message: tooLong });
     if (c.GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS < c.GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS'], message: 'must be at least GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS' });
     }
