@@ -11,11 +11,18 @@ export function coalesced(load: () => Promise<void>): () => Promise<void> {
       return running;
     }
     running = (async () => {
-      do {
-        again = false;
-        await load();
-      } while (again);
-    })().finally(() => (running = undefined));
+      try {
+        do {
+          again = false;
+          await load();
+        } while (again);
+      } finally {
+        // In the same step as the last check of `again`: a call after it starts a new run. Cleared
+        // in a `.finally()` of its own, a few microtask hops later, a call in between only set
+        // `again` on a run that had already ended, and its change waited for the next one.
+        running = undefined;
+      }
+    })();
     return running;
   };
 }

@@ -48,7 +48,7 @@ import { usageRouter } from './http/usage-router.js';
 import { ControlPlaneMetrics } from './metrics.js';
 import { RuntimeCatalog } from './runtimes/runtime-catalog.js';
 import { ConcurrencyLimiter } from './scheduler/concurrency-limiter.js';
-import { containersDirOf } from './scheduler/environment-starter.js';
+import { containersDirOf, legacyContainersDirOf } from './scheduler/environment-paths.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { ApiStore } from './store/api-store.js';
 import { FunctionStore } from './store/function-store.js';
@@ -107,6 +107,11 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
       logSink: (tenantId, functionName, line) => logStore.add(tenantId, functionName, line),
       stemCellRuntimes: async () => catalog.stemCellRuntimes(config.GANTRY_STEM_CELL_RUNTIMES),
       logger: logger.child({ component: 'scheduler' }),
+      ensureNetwork: () => ensureFunctionNetwork(),
+      onStartFailure: (cause, retried) => {
+        metrics.environmentStartFailures.inc({ cause });
+        if (retried) metrics.environmentStartRetries.inc({ cause });
+      },
     },
     {
       nodeId: config.GANTRY_NODE_ID,
@@ -253,8 +258,11 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     // Before any container starts (provisioned ones are started by syncProvisioned): a connection
     // a function opened before the rules were in place would outlive them.
     await isolateFunctions();
-    await syncProvisioned();
     await connectionsEnv.reload();
+    // Containers only from here on: after the sweep (which would remove them), with the network
+    // there and the platform variables they get known.
+    await syncProvisioned();
+    scheduler.startMaintenance();
     await asyncService.start();
     server = buildServer();
     const srv = server;
@@ -329,6 +337,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     }
   }
 
+  async function ensureFunctionNetwork(): Promise<void> {
+    await containers.ensureNetwork(config.GANTRY_FUNCTION_NETWORK, { 'gantry.managed': 'true' });
+  }
+
   async function sweepOrphans(): Promise<void> {
     const orphans = await containers.listManaged({ 'gantry.managed': 'true', 'gantry.node': config.GANTRY_NODE_ID });
     await Promise.all(orphans.map((o) => containers.destroy(o.id)));
@@ -336,6 +348,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     // Only this node's directories: another node may share the data dir.
     const mine = containersDirOf(config.GANTRY_DATA_DIR, config.GANTRY_NODE_ID);
     await rm(mine, { recursive: true, force: true });
+    await rm(legacyContainersDirOf(config.GANTRY_DATA_DIR, config.GANTRY_NODE_ID), { recursive: true, force: true });
     await mkdir(mine, { recursive: true, mode: 0o755 });
   }
 

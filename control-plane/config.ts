@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
 import { meteringShape } from './metering/metering-config.js';
 import { canonicalRuntime, KNOWN_RUNTIMES } from './runtimes/runtime-catalog.js';
+import { dataDirTooLong } from './scheduler/environment-paths.js';
 import { defaultNodeMemoryMb } from './scheduler/placement.js';
 
 const schema = z
@@ -93,6 +94,8 @@ const schema = z
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_STEM_CELL_RUNTIMES'], message: `"${id}" is not a runtime id (known: ${KNOWN_RUNTIMES.join(', ')})` });
       }
     }
+    const tooLong = dataDirTooLong(c.GANTRY_DATA_DIR);
+    if (tooLong !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_DATA_DIR'], message: tooLong });
     if (c.GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS < c.GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS'], message: 'must be at least GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS' });
     }

@@ -32,6 +32,19 @@ export class ControlPlaneMetrics {
     registers: [this.registry],
   });
 
+  readonly environmentStartFailures = new Counter({
+    name: 'gantry_environment_start_failures_total',
+    help: 'Environment starts the platform failed (engine or Gantry, not the function), by cause',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+  readonly environmentStartRetries = new Counter({
+    name: 'gantry_environment_start_retries_total',
+    help: 'Failed environment starts tried again on a fresh environment, by cause',
+    labelNames: ['cause'] as const,
+    registers: [this.registry],
+  });
+
   constructor(schedulerStats: () => SchedulerStats, concurrencyInUse: () => number, stemCellsByRuntime: () => Record<string, number> = () => ({})) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gantry_control_plane_' });
     new Gauge({

@@ -18,6 +18,8 @@ import { MAX_RESPONSE_BYTES, type ReadyOutcome, type RuntimeEvent, type RuntimeR
 
 const PREFIX = '/2018-06-01/runtime';
 const MAX_ERROR_BYTES = 1024 * 1024;
+/** sun_path is 108 bytes on Linux, its NUL included. */
+export const MAX_SOCKET_PATH_BYTES = 107;
 
 interface InFlight {
   readonly requestId: string;
@@ -71,6 +73,9 @@ export class RuntimeChannel {
   }
 
   async listen(): Promise<void> {
+    // Node binds a longer path truncated, somewhere nobody connects to: refuse it plainly.
+    const bytes = Buffer.byteLength(this.socketPath);
+    if (bytes > MAX_SOCKET_PATH_BYTES) throw new Error(`runtime socket path is ${bytes} bytes, over the ${MAX_SOCKET_PATH_BYTES} a unix socket allows: ${this.socketPath}`);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.socketPath, () => resolve());

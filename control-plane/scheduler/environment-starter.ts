@@ -6,12 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { ContainerExit, ContainerId, ContainerRuntime, ContainerSpec } from '../containers/container-runtime.js';
 import type { FunctionVersion } from '../functions/function-types.js';
 import { EnvironmentLog, type LogLineSink } from '../logs/environment-log.js';
 import { RuntimeChannel } from '../runtime-api/runtime-channel.js';
 import { Environment, type EnvironmentId } from './environment.js';
+import { containersDirOf, ENVIRONMENT_ID_CHARS, environmentPathsOf } from './environment-paths.js';
 import { buildContainerSpec, buildStemCellSpec, type InitializationType, type IsolationOptions } from './isolation.js';
 import type { Logger } from '../../common/logger.js';
 import { Semaphore } from '../../common/semaphore.js';
@@ -30,10 +30,7 @@ export function stemCellKeyString(k: StemCellKey): string {
   return `${k.runtime}/${k.memoryMb}/${k.network}`;
 }
 
-/** This node's environment directories; another node sharing the data dir has its own. */
-export function containersDirOf(dataDir: string, nodeId: string): string {
-  return path.join(dataDir, 'containers', nodeId);
-}
+export { containersDirOf } from './environment-paths.js';
 
 export interface EnvironmentStarterDeps {
   readonly containers: ContainerRuntime;
@@ -62,20 +59,21 @@ export class EnvironmentStarter {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Containers whose removal failed (engine away): retried until the engine takes it. */
   private readonly pendingRemovals = new Set<ContainerId>();
+  private readonly containersDir: string;
 
   constructor(
     private readonly deps: EnvironmentStarterDeps,
     private readonly opts: EnvironmentStarterOptions,
   ) {
     this.startSlots = new Semaphore(opts.maxConcurrentStarts);
+    this.containersDir = containersDirOf(opts.dataDir, opts.nodeId);
   }
 
   /** A new, not yet started environment (register it before `start*`, so budgets see it). */
   create(memoryMb: number, runtime: string, version: FunctionVersion | undefined, network: 'default' | 'none'): Environment {
-    const id = randomBytes(6).toString('hex') as EnvironmentId;
-    const root = path.join(containersDirOf(this.opts.dataDir, this.opts.nodeId), id);
-    const dirs = { root, socketDir: path.join(root, 'runtime'), taskDir: path.join(root, 'task') };
-    const channel = new RuntimeChannel(path.join(dirs.socketDir, 'runtime.sock'), this.deps.logger?.child({ component: 'runtime-api', environment: id }));
+    const id = randomBytes(ENVIRONMENT_ID_CHARS / 2).toString('hex') as EnvironmentId;
+    const { socketPath, ...dirs } = environmentPathsOf(this.containersDir, id);
+    const channel = new RuntimeChannel(socketPath, this.deps.logger?.child({ component: 'runtime-api', environment: id }));
     const log = new EnvironmentLog(this.deps.logSink, this.opts.logMaxBytesPerInvocation, this.deps.nowMs);
     return new Environment(id, channel, log, dirs, memoryMb, runtime, network, this.deps.nowMs(), version);
   }

@@ -53,7 +53,14 @@ export interface SchedulerDeps {
   readonly nowMs?: () => number;
   /** Platform variables a function's environment gets (GANTRY_CONNECTIONS_* behind a websocket API). */
   readonly platformEnvironment?: (v: FunctionVersion) => Readonly<Record<string, string>>;
+  /** Recreates the function network, after a start found it gone (removed behind Gantry's back). */
+  readonly ensureNetwork?: () => Promise<void>;
+  /** Every failed start of an environment by the platform itself, and whether it is retried. */
+  readonly onStartFailure?: (cause: StartFailureCause, retried: boolean) => void;
 }
+
+/** Why the platform (the engine or Gantry, never the function) failed to start an environment. */
+export type StartFailureCause = ContainerRuntimeError['kind'] | 'network-missing' | 'internal';
 
 export interface SchedulerOptions {
   readonly nodeId: string;
@@ -78,6 +85,11 @@ export interface SchedulerStats {
 
 /** How often the background loop reaps, refills stem cells and reconciles provisioned concurrency. */
 const MAINTENANCE_INTERVAL_MS = 1_000;
+/** A call's environment is started at most this often when the platform fails it. */
+const MAX_START_ATTEMPTS = 3;
+/** Failures a fresh environment may well not meet again; an engine that is away or slow, or a
+ *  missing image, would only fail the next attempt as well (the caller gets 503 at once). */
+const RETRIED_CAUSES: ReadonlySet<StartFailureCause> = new Set(['failed', 'conflict', 'not-found', 'network-missing', 'internal']);
 
 export class Scheduler {
   private readonly envs = new EnvironmentIndex();
@@ -85,7 +97,7 @@ export class Scheduler {
   private readonly stemCells: StemCellPool;
   private readonly provisioned: ProvisionedConcurrency;
   private readonly initFailures = new Map<number, { outcome: InitFailure; untilMs: number }>();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
   private readonly nowMs: () => number;
   private refilling = false;
   private refillBackoffUntilMs = 0;
@@ -107,7 +119,16 @@ export class Scheduler {
       logger: deps.logger,
       nowMs: this.nowMs,
     });
-    this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_INTERVAL_MS, Math.max(100, opts.keepWarmMs / 10)));
+  }
+
+  /**
+   * Starts the background loop (reaping, stem cells, provisioned concurrency). Called once the
+   * node is ready for containers: orphans swept and the function network there. Started earlier,
+   * the sweep would remove the first stem cells while the engine is still creating them.
+   */
+  startMaintenance(): void {
+    if (this.timer || this.closing) return;
+    this.timer = setInterval(() => this.maintain(), Math.min(MAINTENANCE_INTERVAL_MS, Math.max(100, this.opts.keepWarmMs / 10)));
     this.timer.unref();
   }
 
@@ -178,7 +199,7 @@ export class Scheduler {
   /** Idempotent: destroys every environment this node owns, including ones still starting. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      clearInterval(this.timer);
+      if (this.timer) clearInterval(this.timer);
       await Promise.all([...this.envs.values()].map((env) => this.destroy(env, 'shutdown')));
       await this.starter.settled();
       const left = await this.starter.retryRemovals();
@@ -215,22 +236,44 @@ export class Scheduler {
       }
     } catch (e) {
       void this.destroy(env, 'specialisation failed');
-      throw translateStartError(e);
+      if (e instanceof GantryError) throw e;
+      // The cell was the platform's: a container of the function's own may well start.
+      if (!this.retryableStart(e, env, 1, this.nowMs())) throw translateStartError(e);
+      return this.startFunction(version);
     }
     return this.awaitInit(env, version, startedNs, 'stem-cell');
   }
 
+  /**
+   * A new container for `version`. A start the platform failed (not the function's init) is
+   * tried again on a fresh environment, a few times within the init deadline, before the caller
+   * sees an error.
+   */
   private async startFunction(version: FunctionVersion): Promise<AcquireOutcome> {
-    if (this.closing) throw unavailable('The control plane is shutting down.');
-    this.makeRoom(version.memoryMb);
-    const env = this.register(this.starter.create(version.memoryMb, version.runtime, version, version.network));
-    try {
-      await this.starter.startFunction(env, 'on-demand');
-    } catch (e) {
-      await this.destroy(env, 'start failed');
-      throw translateStartError(e);
+    const firstMs = this.nowMs();
+    for (let attempt = 1; ; attempt++) {
+      if (this.closing) throw unavailable('The control plane is shutting down.');
+      this.makeRoom(version.memoryMb);
+      const env = this.register(this.starter.create(version.memoryMb, version.runtime, version, version.network));
+      try {
+        await this.starter.startFunction(env, 'on-demand');
+      } catch (e) {
+        await this.destroy(env, 'start failed');
+        if (e instanceof GantryError || !this.retryableStart(e, env, attempt, firstMs)) throw translateStartError(e);
+        if (startFailureCause(e) === 'network-missing') await this.deps.ensureNetwork?.().catch(() => undefined);
+        continue;
+      }
+      return this.awaitInit(env, version, process.hrtime.bigint(), 'container');
     }
-    return this.awaitInit(env, version, process.hrtime.bigint(), 'container');
+  }
+
+  /** Counts and logs a start the platform failed; true when the call should try a fresh environment. */
+  private retryableStart(e: unknown, env: Environment, attempt: number, firstMs: number): boolean {
+    const cause = startFailureCause(e);
+    const retried = !this.closing && RETRIED_CAUSES.has(cause) && attempt < MAX_START_ATTEMPTS && this.nowMs() - firstMs < this.opts.initTimeoutMs;
+    this.deps.onStartFailure?.(cause, retried);
+    this.deps.logger.warn({ environmentId: env.id, function: env.version?.name, cause, attempt, retried, err: e as Error }, 'environment start failed');
+    return retried;
   }
 
   /** Waits for the runtime's first `next` poll: init done, or an init failure to report. */
@@ -375,6 +418,13 @@ export class Scheduler {
       this.deps.logger.warn({ environmentId: env.id, err: err as Error }, 'environment cleanup failed');
     }
   }
+}
+
+export function startFailureCause(e: unknown): StartFailureCause {
+  if (!(e instanceof ContainerRuntimeError)) return 'internal';
+  // The engine names a network that is gone (removed, or recreated under a new id) this way.
+  if (e.kind === 'not-found' && /network [^ ]+ not found/i.test(e.message)) return 'network-missing';
+  return e.kind;
 }
 
 function translateStartError(e: unknown): GantryError {

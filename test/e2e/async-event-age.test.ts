@@ -7,13 +7,19 @@ import pg from 'pg';
 import t from 'tap';
 import { derivedUuid } from '../../control-plane/async/async-job.js';
 import { invokeAsync, settled, shippedAttempts } from '../support/async.js';
-import { deployFunction, startStack } from '../support/stack.js';
+import { deployFunction, eventually, startStack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
 
 const stack = await startStack(t, { env: { GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS: '100', GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS: '2000' } });
 const admin = stack.admin;
 const db = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
 t.teardown(() => db.end());
+
+/** Invocations holding a concurrency slot on the control plane at `url`, from its /metrics. */
+async function concurrencyInUse(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  return Number(/^gantry_concurrency_in_use (\S+)$/m.exec(text)?.[1] ?? 0);
+}
 
 await t.test('deploy', async (t) => {
   await deployFunction(t, stack, 'hog', nodeZip(`exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms ?? 0)); return { ran: e.n ?? null }; };`), { timeoutMs: 120_000 });
@@ -24,7 +30,8 @@ await t.test('deploy', async (t) => {
 
 await t.test('an over-age event goes to the failure destination and never runs', async (t) => {
   const hold = admin('POST', '/v1/functions/hog/invoke', { ms: 68_000 });
-  await new Promise((r) => setTimeout(r, 1_500));
+  // The async event must find hog's only slot taken: wait until the holding call has it.
+  t.ok(await eventually(async () => (await concurrencyInUse(stack.controlPlaneUrl)) >= 1, 10_000), 'the holding call has the slot');
   const id = await invokeAsync(t, admin, 'hog', { n: 1 });
   const view = await settled(admin, id, 90_000);
   t.match(view, { status: 'failed', attempts: 0, error: { condition: 'EventAgeExceeded' } });

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { containersDirOf } from '../../control-plane/scheduler/environment-paths.js';
 import Docker from 'dockerode';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -23,7 +24,7 @@ const invoke = (name: string, body: unknown = {}, timeoutMs = 60_000) =>
   });
 const metrics = async () => (await fetch(`${stack.controlPlaneUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
 const stemCellsReady = async () => Number(/^gantry_environments\{state="stem-cell"\} (\S+)$/m.exec(await metrics())?.[1] ?? 0);
-const containersDir = () => path.join(stack.dataDir, 'containers', stack.nodeId);
+const containersDir = () => containersDirOf(stack.dataDir, stack.nodeId);
 const docker = new Docker();
 
 /**

@@ -2,7 +2,7 @@
 // provisioned concurrency, init failures without a retry storm, a crash that hurts only its own
 // caller, per-invocation logs with Lambda's tail, and the metrics that show all of it.
 import { readdir } from 'node:fs/promises';
-import path from 'node:path';
+import { containersDirOf } from '../../control-plane/scheduler/environment-paths.js';
 import t from 'tap';
 import { deployFunction, eventually, startStack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
@@ -150,7 +150,7 @@ await t.test('nothing leaks: slots, environments and socket directories match af
   const agree = async () => {
     const text = await metrics();
     const live = ['starting', 'idle', 'busy', 'stem-cell'].reduce((n, s) => n + gauge(text, 'gantry_environments', `{state="${s}"}`), 0);
-    const dirs = await readdir(path.join(stack.dataDir, 'containers', stack.nodeId));
+    const dirs = await readdir(containersDirOf(stack.dataDir, stack.nodeId));
     const containers = (await stack.containers()).length;
     return gauge(text, 'gantry_concurrency_in_use') === 0 && dirs.length === live && containers === live;
   };

@@ -45,6 +45,12 @@ const startControlPlane = (): Promise<Running> =>
     20_000,
   );
 
+/** Invocations holding a concurrency slot on the control plane at `url`, from its /metrics. */
+async function concurrencyInUse(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  return Number(/^gantry_concurrency_in_use (\S+)$/m.exec(text)?.[1] ?? 0);
+}
+
 const admin = (method: string, p: string, body?: unknown) =>
   fetch(base + p, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
@@ -55,7 +61,7 @@ await t.test('SIGTERM lets an in-flight invocation finish, then removes the cont
   t.equal(created.status, 201);
   t.same(await (await admin('POST', '/v1/functions/slow/invoke', { ms: 1 })).json(), { slept: 1 }, 'warm container ready');
   const inFlight = admin('POST', '/v1/functions/slow/invoke', { ms: 1500 });
-  await new Promise((r) => setTimeout(r, 300));
+  t.ok(await eventually(async () => (await concurrencyInUse(base)) >= 1, 5_000), 'the call is in flight');
   cp.child.kill('SIGTERM');
   const res = await inFlight;
   t.equal(res.status, 200, 'the in-flight call completed');

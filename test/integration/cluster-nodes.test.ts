@@ -8,6 +8,7 @@ import { createRedis, RedisKeys } from '../../common/redis.js';
 import { NodeHeartbeat } from '../../control-plane/cluster/node-heartbeat.js';
 import { NodeDirectory } from '../../gateway/upstream/node-directory.js';
 import { requireServices, TEST_REDIS_URL } from '../support/services.js';
+import { eventually } from '../support/stack.js';
 
 await requireServices(t, { docker: false });
 const prefix = `test:nodes:${randomBytes(4).toString('hex')}:`;
@@ -61,7 +62,7 @@ t.test('a node that dies without withdrawing drops out when its key expires, and
   const d = directory();
   await d.refresh();
   t.same(ids(d), ['ghost']);
-  await new Promise((r) => setTimeout(r, 400));
+  t.ok(await eventually(async () => (await redis.exists(`${prefix}node:ghost`)) === 0, 5_000), 'the key expired');
   await d.refresh();
   t.same(d.current().map((n) => n.url), [SEED]);
   t.same(await redis.smembers(`${prefix}nodes`), [], 'the stale member is removed');

@@ -18,7 +18,7 @@ import { SpoolLedger, type SpoolLedgerOptions } from '../../control-plane/meteri
 import { UsageStore } from '../../control-plane/metering/usage-store.js';
 import { defaultMigrationsDir, migrate } from '../../control-plane/store/migrator.js';
 import { requireServices, TEST_DATABASE_BASE } from '../support/services.js';
-import { withDatabase } from '../support/stack.js';
+import { eventually, withDatabase } from '../support/stack.js';
 
 await requireServices(t, { docker: false });
 const url = withDatabase(TEST_DATABASE_BASE, `gantry_test_meter_${randomBytes(4).toString('hex')}`);
@@ -130,8 +130,7 @@ await t.test('entries written while Postgres refuses them are shipped once it is
   const e = Array.from({ length: 50 }, (_, i) => entry('gamma', new Date(Date.now() - i), 3));
   await Promise.all(e.map((x) => down.append(x)));
   t.ok(down.writable(), 'still admitting invocations: the spool holds them');
-  await new Promise((r) => setTimeout(r, 300));
-  t.equal(down.status().shipping, 'retrying');
+  t.ok(await eventually(async () => down.status().shipping === 'retrying', 5_000), 'the shipper retries');
   t.ok(down.status().backlogBytes > 0);
   await down.close();
   await deadPool.end();

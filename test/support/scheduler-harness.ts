@@ -12,7 +12,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import type { Test } from 'tap';
 import type { FunctionId, FunctionVersion, TenantId, VersionId } from '../../control-plane/functions/function-types.js';
-import { Scheduler, type EnvironmentLease, type SchedulerDeps, type SchedulerOptions } from '../../control-plane/scheduler/scheduler.js';
+import { Scheduler, type EnvironmentLease, type SchedulerDeps, type SchedulerOptions, type StartFailureCause } from '../../control-plane/scheduler/scheduler.js';
+import { containersDirOf } from '../../control-plane/scheduler/environment-paths.js';
 import { FakeContainerRuntime } from './fake-container-runtime.js';
 import { ManualClock } from './manual-clock.js';
 
@@ -68,6 +69,8 @@ export async function harness(t: Test, over: HarnessOptions = {}) {
   const clock = new ManualClock(1_000_000);
   let maintenancePasses = 0;
   let codeGate: Promise<void> | undefined;
+  const startFailures: { cause: StartFailureCause; retried: boolean }[] = [];
+  let networkRepairs = 0;
   const codeRequests: FunctionVersion[] = [];
   const writeCode = async (v: FunctionVersion): Promise<string> => {
     codeRequests.push(v);
@@ -108,14 +111,20 @@ export async function harness(t: Test, over: HarnessOptions = {}) {
       logSink: () => undefined,
       logger: pino({ level: 'silent' }),
       nowMs: clock.now,
+      onStartFailure: (cause, retried) => startFailures.push({ cause, retried }),
+      ensureNetwork: async () => {
+        networkRepairs += 1;
+        await containers.ensureNetwork(opts.functionNetwork);
+      },
     },
     opts,
   );
+  scheduler.startMaintenance();
   t.teardown(async () => {
     await scheduler.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  const nodeDir = path.join(dataDir, 'containers', NODE_ID);
+  const nodeDir = containersDirOf(opts.dataDir, opts.nodeId);
   /** Environment directories under this node's containers dir. */
   const envDirs = () => readdir(nodeDir).catch(() => [] as string[]);
 
@@ -127,6 +136,10 @@ export async function harness(t: Test, over: HarnessOptions = {}) {
     scheduler,
     opts,
     envDirs,
+    /** Every start the platform failed (onStartFailure), in order. */
+    startFailures,
+    /** How often the scheduler asked for the function network to be recreated. */
+    networkRepairs: () => networkRepairs,
     /** What stemCellRuntimes() answers; tests may change it. */
     runtimes,
     /** Every version codeDirFor was asked for, in order. */

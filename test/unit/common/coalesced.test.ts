@@ -22,3 +22,30 @@ t.test('calls during a run share it and cause exactly one more run', async (t) =
   release?.();
   await later;
 });
+
+t.test('a call made just as the last load ends, before its promise settles, still gets a load of its own', async (t) => {
+  // The window between the loop's last check and the promise settling is a few microtask hops;
+  // a change notified in it was dropped until the next periodic check.
+  for (let hops = 0; hops < 8; hops++) {
+    let loads = 0;
+    let lateCalledAt: number | undefined;
+    let servedAfterLate = false;
+    let late: Promise<void> | undefined;
+    const reload = coalesced(async () => {
+      loads += 1;
+      if (lateCalledAt !== undefined) servedAfterLate = true;
+      if (loads === 1) {
+        let p: Promise<unknown> = Promise.resolve();
+        for (let i = 0; i < hops; i++) p = p.then(() => undefined);
+        void p.then(() => {
+          lateCalledAt = loads;
+          late = reload();
+        });
+      }
+    });
+    await reload();
+    for (let i = 0; i < 20 && late === undefined; i++) await new Promise((r) => setImmediate(r));
+    await late;
+    t.ok(servedAfterLate, `a load began after the late call (${hops} hops)`);
+  }
+});

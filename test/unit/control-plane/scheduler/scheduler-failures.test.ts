@@ -10,22 +10,25 @@ function firstId(containers: FakeContainerRuntime): ContainerId {
   return first.id;
 }
 
-const startFailures: readonly [string, Error, string][] = [
-  ['the engine is unavailable', new ContainerRuntimeError('engine-unavailable', 'connect ENOENT /var/run/docker.sock'), 'ServiceUnavailable'],
-  ['the engine times out', new ContainerRuntimeError('timeout', 'deadline exceeded'), 'ServiceUnavailable'],
-  ['the image is missing', new ContainerRuntimeError('image-missing', 'no such image'), 'ServiceUnavailable'],
-  ['the engine fails otherwise', new ContainerRuntimeError('failed', 'boom'), 'InternalError'],
-  ['start throws something unexpected', new TypeError('bug'), 'InternalError'],
+/** [why, error, type the caller sees, starts tried: 1 when not retried, 3 when every retry fails too]. */
+const startFailures: readonly [string, Error, string, number][] = [
+  ['the engine is unavailable', new ContainerRuntimeError('engine-unavailable', 'connect ENOENT /var/run/docker.sock'), 'ServiceUnavailable', 1],
+  ['the engine times out', new ContainerRuntimeError('timeout', 'deadline exceeded'), 'ServiceUnavailable', 1],
+  ['the image is missing', new ContainerRuntimeError('image-missing', 'no such image'), 'ServiceUnavailable', 1],
+  ['the engine fails otherwise', new ContainerRuntimeError('failed', 'boom'), 'InternalError', 3],
+  ['start throws something unexpected', new TypeError('bug'), 'InternalError', 3],
 ];
-for (const [why, error, type] of startFailures) {
+for (const [why, error, type, attempts] of startFailures) {
   t.test(`a start that rejects because ${why} leaves nothing behind and rejects with ${type}`, async (t) => {
     const h = await harness(t);
-    h.containers.queued.push({ kind: 'fail-start', error });
+    for (let i = 0; i < attempts; i++) h.containers.queued.push({ kind: 'fail-start', error });
     const e = await h.scheduler.acquire(fn('a', 1)).then(() => undefined, (err: unknown) => err);
     t.type(e, GantryError);
     t.equal((e as GantryError).type, type);
     t.equal((e as GantryError).cause, error);
-    t.equal(h.containers.startAttempts.length, 1);
+    t.equal(h.containers.startAttempts.length, attempts);
+    t.equal(h.startFailures.length, attempts, 'every failure is reported');
+    t.equal(h.startFailures.filter((f) => f.retried).length, attempts - 1, 'all but the last are retried');
     t.strictSame(h.containers.destroyed, [], 'there was no container to destroy');
     t.strictSame(await h.envDirs(), [], 'the environment directory is gone');
     t.strictSame(h.scheduler.stats(), counts({}));
@@ -33,6 +36,51 @@ for (const [why, error, type] of startFailures) {
     await h.closeClean(t);
   });
 }
+
+const retried: readonly [string, Error, string][] = [
+  ['the engine fails (HTTP 500)', new ContainerRuntimeError('failed', 'docker start container failed: (HTTP code 500) server error - failed to create shim task'), 'failed'],
+  ['a name conflicts', new ContainerRuntimeError('conflict', 'docker create container failed: (HTTP code 409) name in use'), 'conflict'],
+  ['Gantry itself fails', new Error('EADDRINUSE'), 'internal'],
+];
+for (const [why, error, cause] of retried) {
+  t.test(`a start that fails once because ${why} is retried on a fresh environment and the call succeeds`, async (t) => {
+    const h = await harness(t);
+    h.containers.queued.push({ kind: 'fail-start', error });
+    const lease = await leaseOf(h.scheduler, fn('a', 1));
+    t.equal(lease.coldStart, 'container');
+    t.equal(h.containers.startAttempts.length, 2, 'a second start');
+    t.strictSame(h.startFailures, [{ cause, retried: true }]);
+    const [first, second] = h.containers.startAttempts.map((s) => s.labels['gantry.environment']);
+    t.not(first, second, 'on a fresh environment');
+    t.equal(lease.environmentId, second);
+    t.strictSame(await echo(lease, 'after a retry'), 'after a retry');
+    lease.release('reuse');
+    t.strictSame(await h.envDirs(), [second], "the failed environment's directory is gone");
+    await h.closeClean(t);
+  });
+}
+
+t.test('a start that finds the function network gone recreates it, then retries', async (t) => {
+  const h = await harness(t);
+  h.containers.queued.push({ kind: 'fail-start', error: new ContainerRuntimeError('not-found', 'docker start container failed: (HTTP code 404) no such container - network gantry-fn not found') });
+  const lease = await leaseOf(h.scheduler, fn('a', 1));
+  t.strictSame(h.startFailures, [{ cause: 'network-missing', retried: true }]);
+  t.equal(h.networkRepairs(), 1);
+  t.ok(h.containers.networks.includes('gantry-fn'), 'the network is there again');
+  t.equal(h.containers.startAttempts.length, 2);
+  lease.release('reuse');
+  await h.closeClean(t);
+});
+
+t.test("a function's own init failure is not retried", async (t) => {
+  const h = await harness(t);
+  h.containers.queued.push({ kind: 'init-error', errorType: 'Runtime.ImportModuleError' });
+  const a = await h.scheduler.acquire(fn('a', 1));
+  t.equal(a.kind, 'init-failed');
+  t.equal(h.containers.startAttempts.length, 1);
+  t.strictSame(h.startFailures, [], 'not counted as a platform failure');
+  await h.closeClean(t);
+});
 
 t.test('a code directory that cannot be prepared leaves nothing behind', async (t) => {
   const h = await harness(t, { codeDirFor: () => Promise.reject(new Error('extract failed')), maxConcurrentStarts: 1, initTimeoutMs: 1000 });

@@ -61,7 +61,7 @@ t.test('the container is started from the version spec, its socket in its own di
   t.equal(spec?.labels['gantry.stem-cell'], undefined);
   t.strictSame(spec?.mounts.map((m) => [m.hostPath, m.containerPath, m.readOnly]), [
     [path.join(h.dataDir, 'code', fn('a', 1).codeSha256), '/var/task', true],
-    [path.join(h.dataDir, 'containers', NODE_ID, lease.environmentId, 'runtime'), '/run/gantry', true],
+    [path.join(h.nodeDir, lease.environmentId, 'runtime'), '/run/gantry', true],
   ]);
   t.strictSame(await h.envDirs(), [lease.environmentId]);
   await h.closeClean(t);
