@@ -13,8 +13,6 @@ import { depthProblem, MAX_FIELD_DEPTH, rawFieldDepth } from '../admin/json-limi
 
 const MiB = 1024 * 1024;
 const INVALID_UTF8 = 'body.invalid-utf8';
-// body-parser rethrows a reviver's error as a SyntaxError with the same message and no type.
-const NUL_IN_STRING = 'a JSON string holds NUL';
 
 /** Raised before parsing when a field of the body nests deeper than stored fields may. */
 class TooDeepBody extends Error {
@@ -50,19 +48,48 @@ export const wellFormedTarget: RequestHandler = (req, _res, next) => {
  * UTF-8 is refused: decoding would store U+FFFD in place of what the caller sent. So is `\u0000`
  * in any key or string, which Postgres cannot store in text or jsonb.
  */
-export const jsonBody: RequestHandler = express.json({
+const parseJson = express.json({
   limit: 72 * MiB,
   type: () => true,
   strict: false,
-  reviver: (key: string, value: unknown) => {
-    if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) throw new Error(NUL_IN_STRING);
-    return value;
-  },
   verify: (req, res, buf, encoding) => {
     if (encoding === 'utf-8' && !isUtf8(buf)) throw Object.assign(new Error('invalid UTF-8'), { type: INVALID_UTF8 });
     verifyDepth(req, res, buf, encoding);
   },
 });
+
+export const jsonBody: RequestHandler = (req, res, next) => {
+  parseJson(req, res, (err?: unknown) => {
+    if (err !== undefined) return next(err);
+    if (holdsNul(req.body)) {
+      return next(new GantryError('ValidationError', 'The request body has a NUL character (\\u0000) in a string; no field can hold one.', { component: 'admin-api' }));
+    }
+    next();
+  });
+};
+
+/**
+ * Whether any key or string holds U+0000. Iterative, not a JSON.parse reviver: a reviver recurses,
+ * and a body in a charset the depth scan does not read could still be nested 100 000 deep here
+ * (the depth check after parsing names the field then).
+ */
+function holdsNul(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, item] of Object.entries(v)) {
+        if (k.includes('\u0000')) return true;
+        stack.push(item);
+      }
+    }
+  }
+  return false;
+}
 
 /** Raw zip bodies for PUT …/code, up to the 50 MiB zip limit. */
 export const zipBody: RequestHandler = express.raw({ limit: 50 * MiB, type: () => true });
@@ -99,9 +126,6 @@ function fromBodyParser(err: unknown, contentEncoding: string | string[] | undef
   // V8's parser is iterative today, but a RangeError here is still the body's fault, not ours.
   if (type === 'entity.parse.failed' && err instanceof RangeError) {
     return new GantryError('ValidationError', 'The request body is nested too deeply to parse.', { component: 'admin-api' });
-  }
-  if (type === 'entity.parse.failed' && message === NUL_IN_STRING) {
-    return new GantryError('ValidationError', 'The request body has a NUL character (\\u0000) in a string; no field can hold one.', { component: 'admin-api' });
   }
   if (type === 'entity.parse.failed') {
     return new GantryError('ValidationError', 'The request body is not valid JSON.', { component: 'admin-api' });

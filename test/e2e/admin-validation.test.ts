@@ -90,7 +90,10 @@ await t.test('health endpoints answer without a token', async (t) => {
   t.equal((await fetch(`${stack.controlPlaneUrl}/healthz`)).status, 200);
   const ready = await fetch(`${stack.controlPlaneUrl}/readyz`);
   t.equal(ready.status, 200);
-  t.same(await ready.json(), { ready: true, checks: { postgres: true, redis: true, asyncQueue: true, docker: true, metering: true } });
+  const readiness = (await ready.json()) as { ready: boolean; checks: unknown; isolation: unknown };
+  t.same({ ready: readiness.ready, checks: readiness.checks }, { ready: true, checks: { postgres: true, redis: true, asyncQueue: true, docker: true, metering: true } });
+  // Isolation is reported beside the checks; it does not make the node unready.
+  t.match(readiness.isolation, { functionNetwork: Boolean, functionFirewall: Boolean });
   const metrics = await (await fetch(`${stack.controlPlaneUrl}/metrics`)).text();
   t.match(metrics, /gantry_environments/);
   t.equal((await fetch(`${stack.gatewayUrl}/healthz`)).status, 200);
