@@ -34,6 +34,8 @@ if (!docker(['info'])) missing.push('a running Docker engine (npm run services)'
 else for (const image of images) if (!docker(['image', 'inspect', image])) missing.push(`the runtime image ${image} (npm run images)`);
 // The provided conformance suite compiles a C bootstrap, statically (gcc and libc6-dev).
 if (!runs('cc', ['--version'])) missing.push('a C compiler, cc (npm run services)');
+// The function firewall's tests install and remove iptables rules of their own.
+if (!runs('iptables', ['-w', '5', '-S', 'INPUT'])) missing.push('a usable iptables, as root (npm run services)');
 // The async robustness test kills and restarts a redis-server of its own (never the shared one).
 if (!runs('redis-server', ['--version'])) missing.push('the redis-server binary on PATH (npm run services)');
 
@@ -41,4 +43,4 @@ if (missing.length > 0) {
   console.error(`Tests need:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
   process.exit(1);
 }
-console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc and redis-server present');
+console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc, redis-server and iptables present');
