@@ -8,6 +8,7 @@
 import type { Logger } from '../../common/logger.js';
 import type { FunctionStore } from '../store/function-store.js';
 import type { CodeCache } from './code-cache.js';
+import { PeriodicPass } from '../periodic-pass.js';
 
 export interface CodeGcDeps {
   readonly store: Pick<FunctionStore, 'deleteUnusedArchives' | 'currentCode'>;
@@ -28,33 +29,33 @@ export interface CodeGcPass {
 }
 
 export class CodeGc {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<CodeGcPass> | undefined;
+
+  private readonly periodic: PeriodicPass<CodeGcPass>;
 
   constructor(
     private readonly deps: CodeGcDeps,
     private readonly opts: CodeGcOptions,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => void this.run(), this.opts.intervalMs);
-    this.timer.unref();
+  ) {
+    this.periodic = new PeriodicPass<CodeGcPass>(() => this.pass(), {
+      intervalMs: this.opts.intervalMs,
+      onError: (e) => {
+        this.deps.logger.warn({ err: e as Error }, 'code GC failed; the next pass tries again');
+        return { archives: 0, dirs: 0 };
+      },
+    });
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.periodic.start();
+  }
+
+  close(): Promise<void> {
+    return this.periodic.close();
   }
 
   /** One pass (never two at once). */
   run(): Promise<CodeGcPass> {
-    this.running ??= this.pass()
-      .catch((e: unknown) => {
-        this.deps.logger.warn({ err: e as Error }, 'code GC failed; the next pass tries again');
-        return { archives: 0, dirs: 0 };
-      })
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.run();
   }
 
   private async pass(): Promise<CodeGcPass> {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../common/logger.js';
 import type { ContainerId, ContainerRuntime } from './container-runtime.js';
+import { PeriodicPass } from '../periodic-pass.js';
 
 export interface ExitedContainerSweeperOptions {
   readonly nodeId: string;
@@ -13,34 +14,34 @@ export interface ExitedContainerSweeperOptions {
 }
 
 export class ExitedContainerSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
   private seenExited = new Set<ContainerId>();
+
+  private readonly periodic: PeriodicPass<number>;
 
   constructor(
     private readonly deps: { containers: ContainerRuntime; logger: Logger },
     private readonly opts: ExitedContainerSweeperOptions,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => void this.run(), this.opts.intervalMs);
-    this.timer.unref();
+  ) {
+    this.periodic = new PeriodicPass<number>(() => this.pass(), {
+      intervalMs: this.opts.intervalMs,
+      onError: (e) => {
+        this.deps.logger.warn({ err: e as Error }, 'exited container sweep failed; the next one tries again');
+        return 0;
+      },
+    });
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.periodic.start();
+  }
+
+  close(): Promise<void> {
+    return this.periodic.close();
   }
 
   /** One pass (never two at once); resolves with how many containers it removed. */
   run(): Promise<number> {
-    this.running ??= this.pass()
-      .catch((e: unknown) => {
-        this.deps.logger.warn({ err: e as Error }, 'exited container sweep failed; the next one tries again');
-        return 0;
-      })
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.run();
   }
 
   private async pass(): Promise<number> {

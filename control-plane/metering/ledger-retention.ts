@@ -8,6 +8,7 @@
  */
 import type { Pool } from '../../common/db.js';
 import type { Logger } from '../../common/logger.js';
+import { PeriodicPass } from '../periodic-pass.js';
 
 export interface LedgerRetentionOptions {
   readonly retentionMs: number;
@@ -18,32 +19,33 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 export class LedgerRetention {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+
+  private readonly periodic: PeriodicPass<number>;
 
   constructor(
     private readonly deps: { pool: Pool; logger: Logger; now?: () => number },
     private readonly opts: LedgerRetentionOptions,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => void this.run(), this.opts.intervalMs);
-    this.timer.unref();
+  ) {
+    this.periodic = new PeriodicPass<number>(() => this.pass(), {
+      intervalMs: this.opts.intervalMs,
+      onError: (e) => {
+        this.deps.logger.error({ err: e as Error }, 'ledger retention failed');
+        return 0;
+      },
+    });
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+  start(): void {
+    this.periodic.start();
+  }
+
+  close(): Promise<void> {
+    return this.periodic.close();
   }
 
   /** One pass; resolves with how many entries were removed. Never two passes at once. */
   run(): Promise<number> {
-    const pass = (this.running as Promise<number> | undefined) ?? this.pass().finally(() => (this.running = undefined));
-    this.running = pass;
-    return pass.catch((e: unknown) => {
-      this.deps.logger.error({ err: e as Error }, 'ledger retention failed');
-      return 0;
-    });
+    return this.periodic.run();
   }
 
   private async pass(): Promise<number> {

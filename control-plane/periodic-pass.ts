@@ -1,0 +1,33 @@
+/**
+ * A maintenance pass (code GC, the exited-container sweep, ledger retention) run every
+ * `intervalMs` and on demand, never two at once. A failed pass resolves with `onError`'s
+ * answer (which logs it): the next one tries again.
+ */
+export class PeriodicPass<T> {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<T> | undefined;
+
+  constructor(
+    private readonly pass: () => Promise<T>,
+    private readonly opts: { readonly intervalMs: number; readonly onError: (e: unknown) => T },
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.run(), this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a pass in progress. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass, or the one already running. */
+  run(): Promise<T> {
+    this.running ??= this.pass()
+      .catch(this.opts.onError)
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+}
