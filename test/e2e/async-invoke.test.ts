@@ -97,7 +97,7 @@ await t.test('async config: defaults, a full PUT, partial PUT resets to defaults
 });
 
 await t.test('a poisoned event is retried, then dead-lettered without delaying the others; replay runs it again', async (t) => {
-  t.equal((await admin('PUT', '/v1/functions/flaky/async-config', { maximumRetryAttempts: 2, retryDelaysMs: [1500, 1500] })).status, 200);
+  t.equal((await admin('PUT', '/v1/functions/flaky/async-config', { maximumRetryAttempts: 2, retryDelaysMs: [5000, 5000] })).status, 200);
   const poison = await invokeAsync(t, admin, 'flaky', { poison: true, n: 0 });
   const good = await Promise.all([1, 2, 3, 4, 5].map((n) => invokeAsync(t, admin, 'flaky', { n })));
   const goodDone = await Promise.all(good.map((id) => settled(admin, id)));
