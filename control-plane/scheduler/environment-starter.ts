@@ -11,6 +11,7 @@ import type { ContainerExit, ContainerId, ContainerRuntime, ContainerSpec } from
 import type { FunctionVersion } from '../functions/function-types.js';
 import { EnvironmentLog, type LogLineSink } from '../logs/environment-log.js';
 import { RuntimeChannel } from '../runtime-api/runtime-channel.js';
+import type { RuntimeApiBounds } from '../runtime-api/runtime-api-bounds.js';
 import { Environment, type EnvironmentId } from './environment.js';
 import { buildContainerSpec, buildStemCellSpec, type InitializationType, type IsolationOptions } from './isolation.js';
 import { Semaphore } from '../../common/semaphore.js';
@@ -42,6 +43,7 @@ export interface EnvironmentStarterDeps {
   readonly logSink: LogLineSink;
   readonly nowMs: () => number;
   readonly platformEnvironment?: ((v: FunctionVersion) => Readonly<Record<string, string>>) | undefined;
+  readonly runtimeApiBounds?: RuntimeApiBounds | undefined;
 }
 
 export interface EnvironmentStarterOptions {
@@ -72,7 +74,7 @@ export class EnvironmentStarter {
     const id = randomBytes(6).toString('hex') as EnvironmentId;
     const root = path.join(containersDirOf(this.opts.dataDir, this.opts.nodeId), id);
     const dirs = { root, socketDir: path.join(root, 'runtime'), taskDir: path.join(root, 'task') };
-    const channel = new RuntimeChannel(path.join(dirs.socketDir, 'runtime.sock'));
+    const channel = new RuntimeChannel(path.join(dirs.socketDir, 'runtime.sock'), this.deps.runtimeApiBounds);
     const log = new EnvironmentLog(this.deps.logSink, this.opts.logMaxBytesPerInvocation, this.deps.nowMs);
     return new Environment(id, channel, log, dirs, memoryMb, runtime, network, this.deps.nowMs(), version);
   }

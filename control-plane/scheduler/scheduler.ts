@@ -13,6 +13,7 @@ import { ContainerRuntimeError, type ContainerExit, type ContainerRuntime } from
 import type { FunctionId, FunctionVersion } from '../functions/function-types.js';
 import type { EnvironmentLog, LogLineSink } from '../logs/environment-log.js';
 import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
+import type { RuntimeApiBounds } from '../runtime-api/runtime-api-bounds.js';
 import type { ReadyOutcome } from '../runtime-api/runtime-reply.js';
 import { placeCode } from './code-placement.js';
 import { Environment, type EnvironmentId, type EnvironmentState } from './environment.js';
@@ -53,6 +54,8 @@ export interface SchedulerDeps {
   readonly nowMs?: () => number;
   /** Platform variables a function's environment gets (GANTRY_CONNECTIONS_* behind a websocket API). */
   readonly platformEnvironment?: (v: FunctionVersion) => Readonly<Record<string, string>>;
+  /** The node's Runtime API bounds and fd budget, shared by every environment's socket. */
+  readonly runtimeApiBounds?: RuntimeApiBounds;
 }
 
 export interface SchedulerOptions {
@@ -97,7 +100,7 @@ export class Scheduler {
   ) {
     this.nowMs = deps.nowMs ?? Date.now;
     this.starter = new EnvironmentStarter(
-      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, logSink: deps.logSink, onExit: (e, x) => this.onExit(e, x), platformEnvironment: deps.platformEnvironment },
+      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, logSink: deps.logSink, onExit: (e, x) => this.onExit(e, x), platformEnvironment: deps.platformEnvironment, runtimeApiBounds: deps.runtimeApiBounds },
       opts,
     );
     this.stemCells = new StemCellPool({ perRuntime: opts.stemCellsPerRuntime, defaultMemoryMb: opts.stemCellMemoryMb, maxLearnedShapes: 4 });
