@@ -174,3 +174,22 @@ t.test('a response body past the byte burst is read at the byte rate', async (t)
   t.ok(ms >= 900, `1 MiB past the burst at 1 MiB/s takes about a second (${Math.round(ms)} ms)`);
   t.ok(c.bounds.refusals.bytePauses > 0);
 });
+
+t.test('a chunked error body past its limit, sent slower than it is read, ends as too large', async (t) => {
+  const c = await open(t, { bytesPerSecond: 8 * 1024 * 1024, byteBurst: 1024 * 1024 });
+  const next = c.api('GET', '/invocation/next');
+  const reply = c.channel.dispatch(event(), 30_000, 2000);
+  await next;
+  const { socket } = await c.connect();
+  const chunk = Buffer.alloc(1024 * 1024, 0x61);
+  socket.write(`POST /2018-06-01/runtime/invocation/${ID}/error HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  for (let i = 0; i < 4; i++) {
+    socket.write(`${chunk.length.toString(16)}\r\n`);
+    socket.write(chunk);
+    socket.write('\r\n');
+  }
+  socket.write('0\r\n\r\n');
+  const r = await reply;
+  t.equal(r.kind, 'too-large');
+  t.ok(c.bounds.refusals.bytePauses > 0);
+});
