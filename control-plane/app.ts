@@ -56,6 +56,7 @@ import { UsagePlanStore } from './store/usage-plan-store.js';
 import { UsageKeys } from '../common/usage-keys.js';
 import { defaultMigrationsDir, migrate } from './store/migrator.js';
 import { ConnectionsEnvironment, functionGatewayUrl } from './websocket/connections-environment.js';
+import { nodeRuntimeApiBounds } from './runtime-api/node-bounds.js';
 
 export interface ControlPlaneOverrides {
   readonly containers?: ContainerRuntime;
@@ -97,6 +98,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     maxQueuedLines: 100_000,
     flushIntervalMs: 200,
   });
+  const runtimeApiBounds = nodeRuntimeApiBounds(config);
   const connectionsEnv = new ConnectionsEnvironment({ pool, retire: (id) => scheduler.retire(id), internalToken: () => internalToken, logger: logger.child({ component: 'websocket-env' }) });
   const scheduler = new Scheduler(
     {
@@ -112,6 +114,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
         metrics.environmentStartFailures.inc({ cause });
         if (retried) metrics.environmentStartRetries.inc({ cause });
       },
+      runtimeApiBounds,
     },
     {
       nodeId: config.GANTRY_NODE_ID,
@@ -145,7 +148,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
   );
   const retention = new LedgerRetention({ pool, logger: meteringLogger }, { retentionMs: config.GANTRY_LEDGER_RETENTION_MS, intervalMs: config.GANTRY_LEDGER_RETENTION_INTERVAL_MS });
   const limiter = new ConcurrencyLimiter();
-  const metrics = new ControlPlaneMetrics(() => scheduler.stats(), () => limiter.inUse(), () => scheduler.stemCellsByRuntime());
+  const metrics = new ControlPlaneMetrics(() => scheduler.stats(), () => limiter.inUse(), () => scheduler.stemCellsByRuntime(), runtimeApiBounds);
   const invoker = new Invoker(
     { functions: functionCache, scheduler, limiter, ledger, gate: ledger, metrics, logger: logger.child({ component: 'invoker' }) },
     { region: config.GANTRY_REGION, nodeId: config.GANTRY_NODE_ID },

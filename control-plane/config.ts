@@ -72,6 +72,17 @@ const schema = z
     GANTRY_LOG_RETENTION_MS: intFrom(7 * 24 * 3_600_000, 60_000, 365 * 24 * 3_600_000),
     // After an init failure, calls within this window get the same error without a new start.
     GANTRY_INIT_FAILURE_BACKOFF_MS: intFrom(2_000, 0, 600_000),
+    // Per environment, on its Runtime API socket (issue 21 §2): a runtime needs one connection.
+    GANTRY_RUNTIME_API_MAX_CONNECTIONS: intFrom(4, 1, 64),
+    GANTRY_RUNTIME_API_CONNECTIONS_PER_SECOND: intFrom(200, 1, 1_000_000),
+    // Requests that move no invocation forward (the poll for work and its answer are free).
+    GANTRY_RUNTIME_API_REQUESTS_PER_SECOND: intFrom(100, 1, 1_000_000),
+    // Body bytes; past it reading pauses. At least 8 MiB/s, so a 6 MiB response never waits long.
+    GANTRY_RUNTIME_API_BYTES_PER_SECOND: intFrom(64 * 1024 * 1024, 8 * 1024 * 1024, 1024 * 1024 * 1024),
+    // The process's fd limit (default: its soft RLIMIT_NOFILE) and the part of it environments'
+    // extra Runtime API connections may never take (default: a tenth, at least 1024, at most half).
+    GANTRY_FD_LIMIT: z.coerce.number().int().min(64).max(Number.MAX_SAFE_INTEGER).optional(),
+    GANTRY_FD_HEADROOM: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     ...meteringShape,
     // Async invocation (control-plane/async). Lambda's Event payload limit since 2025 (compat.md §2.3).
     GANTRY_ASYNC_MAX_PAYLOAD_BYTES: intFrom(1024 * 1024, 1024, 6 * 1024 * 1024),

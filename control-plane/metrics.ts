@@ -4,6 +4,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SchedulerStats } from './scheduler/scheduler.js';
+import { countOpenFds } from './runtime-api/fd-budget.js';
+import type { RuntimeApiBounds } from './runtime-api/runtime-api-bounds.js';
 
 export class ControlPlaneMetrics {
   readonly registry = new Registry();
@@ -45,7 +47,12 @@ export class ControlPlaneMetrics {
     registers: [this.registry],
   });
 
-  constructor(schedulerStats: () => SchedulerStats, concurrencyInUse: () => number, stemCellsByRuntime: () => Record<string, number> = () => ({})) {
+  constructor(
+    schedulerStats: () => SchedulerStats,
+    concurrencyInUse: () => number,
+    stemCellsByRuntime: () => Record<string, number> = () => ({}),
+    runtimeApi?: RuntimeApiBounds,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gantry_control_plane_' });
     new Gauge({
       name: 'gantry_environments',
@@ -80,6 +87,63 @@ export class ControlPlaneMetrics {
       registers: [this.registry],
       collect() {
         this.set(concurrencyInUse());
+      },
+    });
+    if (runtimeApi) this.registerRuntimeApi(runtimeApi);
+  }
+
+  private registerRuntimeApi(bounds: RuntimeApiBounds): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'gantry_open_fds',
+      help: 'File descriptors this process has open now (read at scrape time)',
+      registers,
+      collect() {
+        const n = countOpenFds();
+        if (n !== undefined) this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'gantry_fd_budget',
+      help: 'The fd budget: limit (RLIMIT_NOFILE), headroom kept for the platform, and in use by environments',
+      labelNames: ['kind'] as const,
+      registers,
+      collect() {
+        const s = bounds.budget.stats();
+        this.set({ kind: 'limit' }, s.limit);
+        this.set({ kind: 'headroom' }, s.headroom);
+        this.set({ kind: 'in_use' }, s.inUse);
+      },
+    });
+    new Gauge({
+      name: 'gantry_runtime_api_connections',
+      help: 'Runtime API connections open on this node',
+      registers,
+      collect() {
+        this.set(bounds.openConnections());
+      },
+    });
+    new Counter({
+      name: 'gantry_runtime_api_refused_total',
+      help: 'Runtime API connections and requests refused by the per-environment bounds and the fd budget, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+      collect() {
+        const r = bounds.refusals;
+        this.reset();
+        this.inc({ reason: 'connection_cap' }, r.connectionCap);
+        this.inc({ reason: 'fd_budget' }, r.fdBudget);
+        this.inc({ reason: 'connection_rate' }, r.connectionRate);
+        this.inc({ reason: 'request_rate' }, r.requestRate);
+      },
+    });
+    new Counter({
+      name: 'gantry_runtime_api_byte_pauses_total',
+      help: 'Times reading a Runtime API body paused for its environment byte rate',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(bounds.refusals.bytePauses);
       },
     });
   }

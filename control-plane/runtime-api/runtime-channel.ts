@@ -15,6 +15,7 @@ import type { Logger } from '../../common/logger.js';
 import { decodeComponent } from '../../common/safe-decode.js';
 import type { ContainerExit } from '../containers/container-runtime.js';
 import { MAX_RESPONSE_BYTES, type ReadyOutcome, type RuntimeEvent, type RuntimeReply } from './runtime-reply.js';
+import { RuntimeApiBounds, type EnvironmentBounds } from './runtime-api-bounds.js';
 
 const PREFIX = '/2018-06-01/runtime';
 const MAX_ERROR_BYTES = 1024 * 1024;
@@ -24,6 +25,8 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 interface InFlight {
   readonly requestId: string;
   readonly startedAtNs: bigint;
+  /** `…/invocation/{id}/`: its response or error post moves it forward. */
+  readonly resultPathPrefix: string;
   readonly settle: (reply: RuntimeReply) => void;
   answered: boolean;
 }
@@ -43,16 +46,24 @@ export class RuntimeChannel {
   private parkedSpecialize: http.ServerResponse | undefined;
   private specializeWaiter: (() => void) | undefined;
 
-  /** `logger` receives what the error boundary catches (the function is not told why). */
+  private readonly bounds: EnvironmentBounds;
+  private readonly logger: Logger | undefined;
+
+  /**
+   * `logger` receives what the error boundary catches (the function is not told why); `bounds`
+   * is the node's Runtime API budget, shared by every environment's socket.
+   */
   constructor(
     private readonly socketPath: string,
-    private readonly logger?: Logger,
+    opts: { readonly logger?: Logger | undefined; readonly bounds?: RuntimeApiBounds | undefined } = {},
   ) {
+    this.logger = opts.logger;
+    this.bounds = (opts.bounds ?? new RuntimeApiBounds()).forEnvironment();
     // The function on the other end is hostile until proven otherwise: whatever one of its
     // requests breaks ends that request with a 500, never the process.
-    this.server = http.createServer((req, res) => {
+    this.server = http.createServer({ maxHeaderSize: this.bounds.limits.maxHeaderBytes }, (req, res) => {
       try {
-        this.route(req, res)?.catch((e: unknown) => this.failed(res, e));
+        if (this.admitRequest(req, res)) this.route(req, res)?.catch((e: unknown) => this.failed(res, e));
       } catch (e) {
         this.failed(res, e);
       }
@@ -66,7 +77,11 @@ export class RuntimeChannel {
       contentType: 'application/json',
       text: JSON.stringify(status === 500 ? { errorType: 'ServiceException', errorMessage: 'Internal error' } : { errorType: 'InvalidRequest', errorMessage: http.STATUS_CODES[status] ?? 'Bad Request' }),
     }));
+    // Past the cap Node closes a new connection on accept, before a Socket or parser exists.
+    this.server.maxConnections = this.bounds.limits.maxConnections;
+    this.server.on('drop', () => this.bounds.droppedAtCap());
     this.server.on('connection', (s: Socket) => {
+      if (!this.bounds.admit(s)) return void s.destroy();
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -80,6 +95,7 @@ export class RuntimeChannel {
       this.server.once('error', reject);
       this.server.listen(this.socketPath, () => resolve());
     });
+    this.bounds.reserve();
     // The function runs as a non-root user: it must be able to connect (design.md).
     await chmod(this.socketPath, 0o666);
   }
@@ -145,7 +161,7 @@ export class RuntimeChannel {
         if (this.inFlight?.requestId === event.requestId) this.inFlight.answered = true;
         resolve(reply);
       };
-      this.inFlight = { requestId: event.requestId, startedAtNs, settle, answered: false };
+      this.inFlight = { requestId: event.requestId, startedAtNs, resultPathPrefix: `${PREFIX}/invocation/${event.requestId}/`, settle, answered: false };
       writeNextResponse(next, event, Date.now() + timeoutMs);
     });
   }
@@ -170,6 +186,7 @@ export class RuntimeChannel {
     this.markExited(this.exited?.exit);
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.bounds.unreserve();
   }
 
   private waitForPoll(timeoutMs: number): Promise<boolean> {
@@ -186,6 +203,37 @@ export class RuntimeChannel {
       }, timeoutMs);
       this.nextWaiters.push(done);
     });
+  }
+
+  /**
+   * Requests that move an invocation forward (the poll that waits for work, the one post that
+   * answers it, a stem cell's first specialize poll) are free; any other draws from the
+   * environment's request rate, and past it gets 429 and a closed connection. Those requests
+   * never keep a connection whose body they do not need, so a body is not drained for them.
+   */
+  private admitRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    if (this.movesForward(req)) return true;
+    if (!this.bounds.admitIdleRequest()) {
+      res.setHeader('Connection', 'close');
+      sendJson(res, 429, { errorType: 'TooManyRequestsException', errorMessage: 'Runtime API request rate exceeded' });
+      return false;
+    }
+    if (hasBody(req)) res.setHeader('Connection', 'close');
+    return true;
+  }
+
+  private movesForward(req: http.IncomingMessage): boolean {
+    const url = req.url;
+    if (req.method === 'GET') {
+      if (hasBody(req)) return false;
+      if (url === `${PREFIX}/invocation/next`) return this.parkedNext === undefined && !this.exited;
+      return url === '/gantry/v1/specialize' && !this.everPolled && this.parkedSpecialize === undefined;
+    }
+    const f = this.inFlight;
+    if (req.method !== 'POST' || !f || f.answered || url === undefined) return false;
+    const p = f.resultPathPrefix;
+    const rest = url.length - p.length;
+    return ((rest === 8 && url.endsWith('response')) || (rest === 5 && url.endsWith('error'))) && url.startsWith(p);
   }
 
   /** Returns the handler's promise when it has one, for the error boundary to watch. */
@@ -253,7 +301,7 @@ export class RuntimeChannel {
       return sendJson(res, 403, { errorType: 'InvalidStateTransition', errorMessage: 'Invocation already answered' });
     }
     const limit = kind === 'response' ? MAX_RESPONSE_BYTES : MAX_ERROR_BYTES;
-    const body = await readBody(req, limit);
+    const body = await readBody(req, limit, this.bounds);
     const timing = { startedAtNs: f.startedAtNs, endedAtNs: process.hrtime.bigint() };
     if (f.answered) return sendJson(res, 403, { errorType: 'InvalidStateTransition', errorMessage: 'Invocation already answered' });
     if (body === undefined) {
@@ -272,7 +320,7 @@ export class RuntimeChannel {
   }
 
   private async onInitError(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const body = (await readBody(req, MAX_ERROR_BYTES)) ?? Buffer.from('{}');
+    const body = (await readBody(req, MAX_ERROR_BYTES, this.bounds)) ?? Buffer.from('{}');
     const errorType = errorTypeOf(req, body);
     const f = this.inFlight;
     if (this.readyWaiter) {
@@ -304,13 +352,21 @@ function writeNextResponse(res: http.ServerResponse, e: RuntimeEvent, deadlineEp
   res.end(e.payload);
 }
 
-/** The body, or undefined once it exceeds `limit` (the rest is drained, not buffered). */
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/**
+ * The body, or undefined once it exceeds `limit` (the rest is drained, not buffered). Reading
+ * pauses while the environment is over its byte rate, so a flood costs it time, not the node CPU.
+ */
+function readBody(req: http.IncomingMessage, limit: number, bounds: EnvironmentBounds): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
     req.on('data', (c: Buffer) => {
+      const waitMs = bounds.chargeBytes(c.length);
+      if (waitMs > 0) {
+        req.pause();
+        setTimeout(() => req.resume(), waitMs).unref();
+      }
       size += c.length;
       if (size > limit) over = true;
       if (!over) chunks.push(c);
@@ -330,6 +386,11 @@ function errorTypeOf(req: http.IncomingMessage, body: Buffer): string {
   }
   const header = req.headers['lambda-runtime-function-error-type'];
   return typeof header === 'string' && header !== '' ? header : 'Runtime.Unknown';
+}
+
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

@@ -10,6 +10,7 @@ import type { ContainerExit, ContainerId, ContainerRuntime, ContainerSpec } from
 import type { FunctionVersion } from '../functions/function-types.js';
 import { EnvironmentLog, type LogLineSink } from '../logs/environment-log.js';
 import { RuntimeChannel } from '../runtime-api/runtime-channel.js';
+import type { RuntimeApiBounds } from '../runtime-api/runtime-api-bounds.js';
 import { Environment, type EnvironmentId } from './environment.js';
 import { containersDirOf, ENVIRONMENT_ID_CHARS, environmentPathsOf } from './environment-paths.js';
 import { buildContainerSpec, buildStemCellSpec, type InitializationType, type IsolationOptions } from './isolation.js';
@@ -42,6 +43,7 @@ export interface EnvironmentStarterDeps {
   readonly platformEnvironment?: ((v: FunctionVersion) => Readonly<Record<string, string>>) | undefined;
   /** Where each environment's Runtime API logs what its error boundary caught. */
   readonly logger?: Logger | undefined;
+  readonly runtimeApiBounds?: RuntimeApiBounds | undefined;
 }
 
 export interface EnvironmentStarterOptions {
@@ -73,7 +75,10 @@ export class EnvironmentStarter {
   create(memoryMb: number, runtime: string, version: FunctionVersion | undefined, network: 'default' | 'none'): Environment {
     const id = randomBytes(ENVIRONMENT_ID_CHARS / 2).toString('hex') as EnvironmentId;
     const { socketPath, ...dirs } = environmentPathsOf(this.containersDir, id);
-    const channel = new RuntimeChannel(socketPath, this.deps.logger?.child({ component: 'runtime-api', environment: id }));
+    const channel = new RuntimeChannel(socketPath, {
+      logger: this.deps.logger?.child({ component: 'runtime-api', environment: id }),
+      bounds: this.deps.runtimeApiBounds,
+    });
     const log = new EnvironmentLog(this.deps.logSink, this.opts.logMaxBytesPerInvocation, this.deps.nowMs);
     return new Environment(id, channel, log, dirs, memoryMb, runtime, network, this.deps.nowMs(), version);
   }

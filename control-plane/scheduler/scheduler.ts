@@ -13,6 +13,7 @@ import { ContainerRuntimeError, type ContainerExit, type ContainerRuntime } from
 import type { FunctionId, FunctionVersion } from '../functions/function-types.js';
 import type { EnvironmentLog, LogLineSink } from '../logs/environment-log.js';
 import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
+import type { RuntimeApiBounds } from '../runtime-api/runtime-api-bounds.js';
 import type { ReadyOutcome } from '../runtime-api/runtime-reply.js';
 import { placeCode } from './code-placement.js';
 import { Environment, type EnvironmentId, type EnvironmentState } from './environment.js';
@@ -57,6 +58,8 @@ export interface SchedulerDeps {
   readonly ensureNetwork?: () => Promise<void>;
   /** Every failed start of an environment by the platform itself, and whether it is retried. */
   readonly onStartFailure?: (cause: StartFailureCause, retried: boolean) => void;
+  /** The node's Runtime API bounds and fd budget, shared by every environment's socket. */
+  readonly runtimeApiBounds?: RuntimeApiBounds;
 }
 
 /** Why the platform (the engine or Gantry, never the function) failed to start an environment. */
@@ -109,7 +112,17 @@ export class Scheduler {
   ) {
     this.nowMs = deps.nowMs ?? Date.now;
     this.starter = new EnvironmentStarter(
-      { containers: deps.containers, codeDirFor: deps.codeDirFor, imageFor: deps.imageFor, nowMs: this.nowMs, logSink: deps.logSink, onExit: (e, x) => this.onExit(e, x), platformEnvironment: deps.platformEnvironment, logger: deps.logger },
+      {
+        containers: deps.containers,
+        codeDirFor: deps.codeDirFor,
+        imageFor: deps.imageFor,
+        nowMs: this.nowMs,
+        logSink: deps.logSink,
+        onExit: (e, x) => this.onExit(e, x),
+        platformEnvironment: deps.platformEnvironment,
+        logger: deps.logger,
+        runtimeApiBounds: deps.runtimeApiBounds,
+      },
       opts,
     );
     this.stemCells = new StemCellPool({ perRuntime: opts.stemCellsPerRuntime, defaultMemoryMb: opts.stemCellMemoryMb, maxLearnedShapes: 4 });

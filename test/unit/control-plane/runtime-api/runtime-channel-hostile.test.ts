@@ -35,7 +35,7 @@ async function openChannel(t: Test) {
   const socketPath = path.join(dir, 'runtime.sock');
   const errors: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'error', name: 'runtime-api', destination: { write: (line: string) => void errors.push(JSON.parse(line) as Record<string, unknown>) } });
-  const channel = new RuntimeChannel(socketPath, logger);
+  const channel = new RuntimeChannel(socketPath, { logger });
   await channel.listen();
   t.teardown(async () => {
     await channel.close();
