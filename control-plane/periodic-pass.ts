@@ -3,17 +3,16 @@
  * `intervalMs` and on demand, never two at once. A failed pass resolves with `onError`'s
  * answer (which logs it): the next one tries again.
  */
-export class PeriodicPass<T> {
+export abstract class PeriodicPass<T> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<T> | undefined;
 
-  constructor(
-    private readonly pass: () => Promise<T>,
-    private readonly opts: { readonly intervalMs: number; readonly onError: (e: unknown) => T },
-  ) {}
+  protected constructor(private readonly schedule: { readonly intervalMs: number; readonly onError: (e: unknown) => T }) {}
+
+  protected abstract pass(): Promise<T>;
 
   start(): void {
-    this.timer ??= setInterval(() => void this.run(), this.opts.intervalMs);
+    this.timer ??= setInterval(() => void this.run(), this.schedule.intervalMs);
     this.timer.unref();
   }
 
@@ -26,7 +25,7 @@ export class PeriodicPass<T> {
   /** One pass, or the one already running. */
   run(): Promise<T> {
     this.running ??= this.pass()
-      .catch(this.opts.onError)
+      .catch(this.schedule.onError)
       .finally(() => (this.running = undefined));
     return this.running;
   }

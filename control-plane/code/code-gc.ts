@@ -28,37 +28,21 @@ export interface CodeGcPass {
   readonly dirs: number;
 }
 
-export class CodeGc {
-
-  private readonly periodic: PeriodicPass<CodeGcPass>;
-
+export class CodeGc extends PeriodicPass<CodeGcPass> {
   constructor(
     private readonly deps: CodeGcDeps,
     private readonly opts: CodeGcOptions,
   ) {
-    this.periodic = new PeriodicPass<CodeGcPass>(() => this.pass(), {
-      intervalMs: this.opts.intervalMs,
+    super({
+      intervalMs: opts.intervalMs,
       onError: (e) => {
-        this.deps.logger.warn({ err: e as Error }, 'code GC failed; the next pass tries again');
+        deps.logger.warn({ err: e as Error }, 'code GC failed; the next pass tries again');
         return { archives: 0, dirs: 0 };
       },
     });
   }
 
-  start(): void {
-    this.periodic.start();
-  }
-
-  close(): Promise<void> {
-    return this.periodic.close();
-  }
-
-  /** One pass (never two at once). */
-  run(): Promise<CodeGcPass> {
-    return this.periodic.run();
-  }
-
-  private async pass(): Promise<CodeGcPass> {
+  protected async pass(): Promise<CodeGcPass> {
     const archives = (await this.deps.store.deleteUnusedArchives()).length;
     const installed = await this.deps.codeCache.installed();
     const current = await this.deps.store.currentCode(installed);

@@ -13,38 +13,23 @@ export interface ExitedContainerSweeperOptions {
   readonly intervalMs: number;
 }
 
-export class ExitedContainerSweeper {
+export class ExitedContainerSweeper extends PeriodicPass<number> {
   private seenExited = new Set<ContainerId>();
-
-  private readonly periodic: PeriodicPass<number>;
 
   constructor(
     private readonly deps: { containers: ContainerRuntime; logger: Logger },
     private readonly opts: ExitedContainerSweeperOptions,
   ) {
-    this.periodic = new PeriodicPass<number>(() => this.pass(), {
-      intervalMs: this.opts.intervalMs,
+    super({
+      intervalMs: opts.intervalMs,
       onError: (e) => {
-        this.deps.logger.warn({ err: e as Error }, 'exited container sweep failed; the next one tries again');
+        deps.logger.warn({ err: e as Error }, 'exited container sweep failed; the next one tries again');
         return 0;
       },
     });
   }
 
-  start(): void {
-    this.periodic.start();
-  }
-
-  close(): Promise<void> {
-    return this.periodic.close();
-  }
-
-  /** One pass (never two at once); resolves with how many containers it removed. */
-  run(): Promise<number> {
-    return this.periodic.run();
-  }
-
-  private async pass(): Promise<number> {
+  protected async pass(): Promise<number> {
     const exited = await this.deps.containers.listManaged({ 'gantry.managed': 'true', 'gantry.node': this.opts.nodeId }, { exitedOnly: true });
     const now = new Set(exited.map((c) => c.id));
     const due = [...now].filter((id) => this.seenExited.has(id));

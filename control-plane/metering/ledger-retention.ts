@@ -18,37 +18,21 @@ export interface LedgerRetentionOptions {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-export class LedgerRetention {
-
-  private readonly periodic: PeriodicPass<number>;
-
+export class LedgerRetention extends PeriodicPass<number> {
   constructor(
     private readonly deps: { pool: Pool; logger: Logger; now?: () => number },
     private readonly opts: LedgerRetentionOptions,
   ) {
-    this.periodic = new PeriodicPass<number>(() => this.pass(), {
-      intervalMs: this.opts.intervalMs,
+    super({
+      intervalMs: opts.intervalMs,
       onError: (e) => {
-        this.deps.logger.error({ err: e as Error }, 'ledger retention failed');
+        deps.logger.error({ err: e as Error }, 'ledger retention failed');
         return 0;
       },
     });
   }
 
-  start(): void {
-    this.periodic.start();
-  }
-
-  close(): Promise<void> {
-    return this.periodic.close();
-  }
-
-  /** One pass; resolves with how many entries were removed. Never two passes at once. */
-  run(): Promise<number> {
-    return this.periodic.run();
-  }
-
-  private async pass(): Promise<number> {
+  protected async pass(): Promise<number> {
     const cutoff = new Date(Math.floor(((this.deps.now ?? Date.now)() - this.opts.retentionMs) / HOUR_MS) * HOUR_MS);
     let removed = 0;
     for (let day = 0; day < 10_000; day++) {
