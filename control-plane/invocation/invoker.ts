@@ -8,7 +8,7 @@ import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
 import type { FunctionCache } from '../functions/function-cache.js';
 import type { FunctionRecord, FunctionVersion, TenantId } from '../functions/function-types.js';
-import { billedDurationMs } from '../metering/billing.js';
+import { billedDurationMs } from '../metering/pricing/billing.js';
 import type { InvocationSource, LedgerEntry, MeteringGate, MeteringLedger } from '../metering/ledger.js';
 import { newInvocationId } from './invocation-id.js';
 import type { ControlPlaneMetrics } from '../metrics.js';

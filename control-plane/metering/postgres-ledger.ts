@@ -7,7 +7,7 @@
  */
 import type { Pool } from '../../common/db.js';
 import { GantryError } from '../../common/errors.js';
-import { insertLedgerEntries } from './ledger-insert.js';
+import { insertLedgerEntries } from './write/ledger-insert.js';
 import type { LedgerEntry, MeteringLedger } from './ledger.js';
 
 interface Pending {
