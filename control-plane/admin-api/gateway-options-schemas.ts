@@ -7,7 +7,8 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { isVisibleAscii } from '../../common/http-grammar.js';
-import { API_NAME, FUNCTION_NAME } from './validation.js';
+import { FUNCTION_NAME } from '../functions/lambda-contract.js';
+import { API_NAME } from './validation.js';
 
 /**
  * `$request.header.X`, `$request.querystring.x`, `$context.x`, `$stageVariables.x` (compat.md §8.2).

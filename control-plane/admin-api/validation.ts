@@ -4,12 +4,11 @@
  */
 import { z } from 'zod';
 import { GantryError } from '../../common/errors.js';
-import { RESERVED_ENV_KEYS } from '../scheduler/isolation.js';
+import { FUNCTION_NAME, RESERVED_ENV_KEYS } from '../functions/lambda-contract.js';
 import { routeSelectionProblem } from '../../common/route-selection.js';
 import { isHostName, isToken, originProblem } from '../../common/http-grammar.js';
 import { depthProblem, MAX_FIELD_DEPTH, nestsAtMost, tooDeepField } from './json-limits.js';
 
-export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
 /** Lambda's limit on the whole environment map (compat.md §1.4). */
 const MAX_ENV_BYTES = 4096;

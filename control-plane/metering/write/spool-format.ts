@@ -5,8 +5,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { entryJson } from './ledger-insert.js';
-import type { InvocationSource, LedgerEntry, LedgerStatus } from '../ledger.js';
-import type { ColdStartKind } from '../../scheduler/scheduler.js';
+import type { ColdStartKind, InvocationSource, LedgerEntry, LedgerStatus } from '../ledger.js';
 
 const NEWLINE = 0x0a;
 
