@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, log as benchLog, nowMs, num, r2, stats, withDatabase } from './lib.mjs';
+import { postgresLedgerClass } from './postgres-ledger.mjs';
 
 const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', p)).href);
 
@@ -37,7 +38,7 @@ export async function meteringBench({ dbBase = 'postgres://postgres@127.0.0.1:54
   const { createLogger } = await dist('common/logger.js');
   const { migrate } = await dist('control-plane/postgres/migrator.js');
   const { SpoolLedger } = await dist('control-plane/metering/write/spool-ledger.js');
-  const { PostgresLedger } = await dist('control-plane/metering/postgres-ledger.js');
+  const PostgresLedger = await postgresLedgerClass(dist);
   const { UsageStore } = await dist('control-plane/metering/read/usage-store.js');
   const { PriceStore } = await dist('control-plane/metering/pricing/price-store.js');
   const { buildInvoice, exactCost } = await dist('control-plane/metering/pricing/pricing.js');
