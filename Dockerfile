@@ -21,6 +21,7 @@ COPY tsconfig.json main.ts ./
 COPY common ./common
 COPY control-plane ./control-plane
 COPY gateway ./gateway
+COPY single-process ./single-process
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

@@ -8,7 +8,7 @@ import { createControlPlane } from './control-plane/app.js';
 import { describeConfig, loadControlPlaneConfig } from './control-plane/config.js';
 import { createGateway } from './gateway/app.js';
 import { loadGatewayConfig } from './gateway/config.js';
-import { InProcessUpstream } from './gateway/upstream/in-process-upstream.js';
+import { InProcessUpstream } from './single-process/in-process-upstream.js';
 
 const cpConfig = loadControlPlaneConfig(process.env);
 const gwConfig = loadGatewayConfig(process.env);

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, log as benchLog, nowMs, num, r2, stats, withDatabase } from './lib.mjs';
+import { postgresLedgerClass } from './postgres-ledger.mjs';
 
 const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', p)).href);
 
@@ -35,12 +36,12 @@ const MONTH_TO = new Date('2026-02-01T00:00:00Z');
 export async function meteringBench({ dbBase = 'postgres://postgres@127.0.0.1:5432/postgres', log = benchLog } = {}) {
   const { createPool, ensureDatabase, dropDatabase } = await dist('common/db.js');
   const { createLogger } = await dist('common/logger.js');
-  const { migrate } = await dist('control-plane/store/migrator.js');
-  const { SpoolLedger } = await dist('control-plane/metering/spool-ledger.js');
-  const { PostgresLedger } = await dist('control-plane/metering/postgres-ledger.js');
-  const { UsageStore } = await dist('control-plane/metering/usage-store.js');
-  const { PriceStore } = await dist('control-plane/metering/price-store.js');
-  const { buildInvoice, exactCost } = await dist('control-plane/metering/pricing.js');
+  const { migrate } = await dist('control-plane/postgres/migrator.js');
+  const { SpoolLedger } = await dist('control-plane/metering/write/spool-ledger.js');
+  const PostgresLedger = await postgresLedgerClass(dist);
+  const { UsageStore } = await dist('control-plane/metering/read/usage-store.js');
+  const { PriceStore } = await dist('control-plane/metering/pricing/price-store.js');
+  const { buildInvoice, exactCost } = await dist('control-plane/metering/pricing/pricing.js');
   const { newInvocationId } = await dist('control-plane/invocation/invocation-id.js');
 
   const url = withDatabase(dbBase, `gantry_bench_meter_${randomBytes(4).toString('hex')}`);

@@ -1,7 +1,7 @@
 /** `npm run migrate`: create the database if missing and apply pending migrations, then exit. */
 import { createPool, ensureDatabase } from '../common/db.js';
 import { loadControlPlaneConfig } from './config.js';
-import { defaultMigrationsDir, migrate } from './store/migrator.js';
+import { defaultMigrationsDir, migrate } from './postgres/migrator.js';
 
 const config = loadControlPlaneConfig(process.env);
 await ensureDatabase(config.DATABASE_URL);

@@ -87,9 +87,9 @@ prepare_app() {
   mkdir -p "$src" "$app"
 
   # Sources: replaced whole each time (a deleted .ts file must not linger in dist/).
-  rm -rf "$src/common" "$src/control-plane" "$src/gateway" "$src/main.ts" "$src/dist"
+  rm -rf "$src/common" "$src/control-plane" "$src/gateway" "$src/single-process" "$src/main.ts" "$src/dist"
   cp "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/tsconfig.json" "$ROOT/main.ts" "$src/"
-  cp -R "$ROOT/common" "$ROOT/control-plane" "$ROOT/gateway" "$src/"
+  cp -R "$ROOT/common" "$ROOT/control-plane" "$ROOT/gateway" "$ROOT/single-process" "$src/"
 
   if [[ "$(cat "$src/.deps-stamp" 2>/dev/null)" != "$stamp" || ! -d "$src/node_modules" ]]; then
     log "npm ci (all dependencies, to compile) in deploy/.build/src"

@@ -5,7 +5,7 @@
  * the defaults, and the wire shape.
  */
 import { z } from 'zod';
-import { FUNCTION_NAME } from '../admin/validation.js';
+import { FUNCTION_NAME } from '../functions/lambda-contract.js';
 
 export type Destination = { readonly function: string } | { readonly deadLetter: true };
 

@@ -14,7 +14,7 @@ import type { FunctionRecord, TenantId } from '../functions/function-types.js';
 import { newInvocationId } from '../invocation/invocation-id.js';
 import type { InvokeRequest, InvokeResult } from '../invocation/invoker.js';
 import type { InvocationSource } from '../metering/ledger.js';
-import type { FunctionStore } from '../store/function-store.js';
+import type { FunctionStore } from '../functions/function-store.js';
 import { destinationFunctions, type AsyncConfig } from './async-config.js';
 import type { AsyncJobData } from './async-job.js';
 import { AsyncMetrics } from './async-metrics.js';

@@ -6,7 +6,7 @@
  */
 import type { Pool, PoolClient } from '../../common/db.js';
 import type { TenantId } from '../functions/function-types.js';
-import { inTransaction, query, translatePgError } from '../store/transaction.js';
+import { inTransaction, query, translatePgError } from '../postgres/transaction.js';
 import { DEFAULT_ASYNC_CONFIG, type AsyncConfig } from './async-config.js';
 
 export type FinalStatus = 'succeeded' | 'failed' | 'dead-lettered';

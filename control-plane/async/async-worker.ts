@@ -20,7 +20,7 @@ import type { Redis } from '../../common/redis.js';
 import type { FunctionCache } from '../functions/function-cache.js';
 import type { FunctionRecord, TenantId } from '../functions/function-types.js';
 import type { InvokeRequest, InvokeResult } from '../invocation/invoker.js';
-import { functionArn } from '../scheduler/isolation.js';
+import { functionArn } from '../functions/lambda-contract.js';
 import type { AsyncConfig } from './async-config.js';
 import { derivedUuid, invocationIdOf, type AsyncJobData } from './async-job.js';
 import type { AsyncMetrics } from './async-metrics.js';

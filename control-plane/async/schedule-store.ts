@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '../../common/db.js';
 import type { TenantId } from '../functions/function-types.js';
-import { query } from '../store/transaction.js';
+import { query } from '../postgres/transaction.js';
 
 export interface Schedule {
   readonly id: string;

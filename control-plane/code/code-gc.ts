@@ -6,7 +6,7 @@
  * of a version that has just been replaced); any later need re-extracts it from its archive.
  */
 import type { Logger } from '../../common/logger.js';
-import type { FunctionStore } from '../store/function-store.js';
+import type { FunctionStore } from '../functions/function-store.js';
 import type { CodeCache } from './code-cache.js';
 import { PeriodicPass } from '../periodic-pass.js';
 

@@ -13,7 +13,7 @@ import { API_ZIP_LIMITS, readZipManifest, type ZipManifest } from '../code/zip-a
 import { missingHandlerModule } from '../runtimes/handler-check.js';
 import { canonicalRuntime, type RuntimeCatalog } from '../runtimes/runtime-catalog.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import type { CodeArchive, FunctionStore } from '../store/function-store.js';
+import type { CodeArchive, FunctionStore } from './function-store.js';
 import type { FunctionCache } from './function-cache.js';
 import type { FunctionConfigPatch, FunctionRecord, FunctionSettings, TenantId } from './function-types.js';
 

@@ -8,14 +8,14 @@ import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
 import type { FunctionCache } from '../functions/function-cache.js';
 import type { FunctionRecord, FunctionVersion, TenantId } from '../functions/function-types.js';
-import { billedDurationMs } from '../metering/billing.js';
-import type { InvocationSource, LedgerEntry, MeteringGate, MeteringLedger } from '../metering/ledger.js';
+import { billedDurationMs } from '../metering/pricing/billing.js';
+import type { ColdStartKind, InvocationSource, LedgerEntry, MeteringGate, MeteringLedger } from '../metering/ledger.js';
 import { newInvocationId } from './invocation-id.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { RuntimeReply } from '../runtime-api/runtime-reply.js';
-import { functionArn } from '../scheduler/isolation.js';
+import { functionArn } from '../functions/lambda-contract.js';
 import type { ConcurrencyLimiter } from '../scheduler/concurrency-limiter.js';
-import type { ColdStartKind, Scheduler } from '../scheduler/scheduler.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import { reportLine } from '../logs/environment-log.js';
 import { classifyInitFailure, classifyReply, type Classified } from './classify.js';
 

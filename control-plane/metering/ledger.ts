@@ -2,7 +2,9 @@
  * The metering seam: one ledger entry per attempt that ran. Implementations make an entry durable
  * before `append` resolves and are idempotent on (invocationId, attempt).
  */
-import type { ColdStartKind } from '../scheduler/scheduler.js';
+
+/** How the environment that ran the attempt came to be: warm, a fresh container, or a specialised stem cell. */
+export type ColdStartKind = 'none' | 'container' | 'stem-cell';
 
 export type InvocationSource = 'direct' | 'gateway' | 'websocket' | 'async' | 'schedule';
 export type LedgerStatus = 'succeeded' | 'failed';

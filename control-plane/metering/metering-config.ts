@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { intFrom } from '../../common/config.js';
-import { Decimal } from './decimal.js';
+import { Decimal } from './pricing/decimal.js';
 
 const decimal = (def: string) => z.string().refine((v) => Decimal.isValid(v), 'must be a non-negative decimal such as 0.20').default(def);
 const DAY_MS = 86_400_000;

@@ -15,7 +15,7 @@ import { Environment, type EnvironmentId } from './environment.js';
 import { containersDirOf, ENVIRONMENT_ID_CHARS, environmentPathsOf } from './environment-paths.js';
 import { buildContainerSpec, buildStemCellSpec, type InitializationType, type IsolationOptions } from './isolation.js';
 import type { Logger } from '../../common/logger.js';
-import { Semaphore } from '../../common/semaphore.js';
+import { Semaphore } from '../containers/semaphore.js';
 
 export interface StemCellKey {
   readonly runtime: string;

@@ -4,6 +4,7 @@
  */
 import type { ContainerSpec } from '../containers/container-runtime.js';
 import type { FunctionVersion } from '../functions/function-types.js';
+import { functionArn } from '../functions/lambda-contract.js';
 
 export type InitializationType = 'on-demand' | 'provisioned-concurrency';
 
@@ -98,10 +99,6 @@ function baseSpec(
   };
 }
 
-export function functionArn(region: string, name: string): string {
-  return `arn:aws:lambda:${region}:000000000000:function:${name}`;
-}
-
 export function lambdaEnvironment(v: FunctionVersion, o: Omit<IsolationOptions, 'codeDir' | 'image'>): Record<string, string> {
   // Lambda's unreserved defaults: a function may override these with its own variables.
   const defaults: Record<string, string> = {
@@ -161,28 +158,3 @@ function logStreamDate(nowMs: number): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}`;
 }
-
-/** Variables a function may not set (compat.md §1.4 reserved list). */
-export const RESERVED_ENV_KEYS: ReadonlySet<string> = new Set([
-  '_HANDLER',
-  '_X_AMZN_TRACE_ID',
-  'AWS_DEFAULT_REGION',
-  'AWS_REGION',
-  'AWS_EXECUTION_ENV',
-  'AWS_LAMBDA_FUNCTION_NAME',
-  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
-  'AWS_LAMBDA_FUNCTION_VERSION',
-  'AWS_LAMBDA_INITIALIZATION_TYPE',
-  'AWS_LAMBDA_LOG_GROUP_NAME',
-  'AWS_LAMBDA_LOG_STREAM_NAME',
-  'AWS_ACCESS_KEY',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_LAMBDA_RUNTIME_API',
-  'LAMBDA_TASK_ROOT',
-  'LAMBDA_RUNTIME_DIR',
-  'TZ',
-  'GANTRY_CONNECTIONS_URL',
-  'GANTRY_CONNECTIONS_TOKEN',
-]);

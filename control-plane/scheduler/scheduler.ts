@@ -11,6 +11,7 @@ import { GantryError } from '../../common/errors.js';
 import { THROTTLE_REASONS } from '../../common/invoke-protocol.js';
 import { ContainerRuntimeError, type ContainerExit, type ContainerRuntime } from '../containers/container-runtime.js';
 import type { FunctionId, FunctionVersion } from '../functions/function-types.js';
+import type { ColdStartKind } from '../metering/ledger.js';
 import type { EnvironmentLog, LogLineSink } from '../logs/environment-log.js';
 import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
 import type { RuntimeApiBounds } from '../runtime-api/runtime-api-bounds.js';
@@ -23,8 +24,6 @@ import { lambdaEnvironment } from './isolation.js';
 import { memoryInUseMb, pickEvictions, pickExpired, pickIdle } from './placement.js';
 import { ProvisionedConcurrency } from './provisioned-concurrency.js';
 import { StemCellPool } from './stem-cell-pool.js';
-
-export type ColdStartKind = 'none' | 'container' | 'stem-cell';
 
 export interface EnvironmentLease {
   readonly environmentId: EnvironmentId;

@@ -13,8 +13,8 @@ import { AsyncService } from '../../control-plane/async/async-service.js';
 import { FunctionCache } from '../../control-plane/functions/function-cache.js';
 import { DEFAULT_TENANT } from '../../control-plane/functions/function-types.js';
 import type { InvokeRequest, InvokeResult } from '../../control-plane/invocation/invoker.js';
-import { FunctionStore } from '../../control-plane/store/function-store.js';
-import { defaultMigrationsDir, migrate } from '../../control-plane/store/migrator.js';
+import { FunctionStore } from '../../control-plane/functions/function-store.js';
+import { defaultMigrationsDir, migrate } from '../../control-plane/postgres/migrator.js';
 import { requireServices, TEST_DATABASE_BASE, TEST_REDIS_URL } from '../support/services.js';
 import { eventually, withDatabase } from '../support/stack.js';
 

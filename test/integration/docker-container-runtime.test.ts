@@ -12,7 +12,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import t from 'tap';
 import type { ContainerId, ContainerSpec } from '../../control-plane/containers/container-runtime.js';
-import { DockerContainerRuntime } from '../../control-plane/containers/docker-container-runtime.js';
+import { DockerContainerRuntime } from '../../control-plane/containers/docker/docker-container-runtime.js';
 import { containerRuntimeContract, type ContractBehaviour } from '../contract/container-runtime.contract.js';
 import { requireServices } from '../support/services.js';
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import t from 'tap';
-import { DockerContainerRuntime } from '../../control-plane/containers/docker-container-runtime.js';
+import { DockerContainerRuntime } from '../../control-plane/containers/docker/docker-container-runtime.js';
 import { FIREWALL_CHAIN, IptablesFunctionFirewall, ruleComment } from '../../control-plane/containers/function-firewall.js';
 
 const run = promisify(execFile);

@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { createPool, dropDatabase, ensureDatabase } from '../../common/db.js';
 import { readInternalToken } from '../../common/stored-tokens.js';
-import { bootstrapTokens, sha256Hex } from '../../control-plane/admin/tokens.js';
-import { defaultMigrationsDir, migrate } from '../../control-plane/store/migrator.js';
+import { bootstrapTokens, sha256Hex } from '../../control-plane/auth/tokens.js';
+import { defaultMigrationsDir, migrate } from '../../control-plane/postgres/migrator.js';
 import { requireServices, TEST_DATABASE_BASE } from '../support/services.js';
 import { withDatabase } from '../support/stack.js';
 

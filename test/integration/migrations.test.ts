@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import t from 'tap';
 import { createPool, dropDatabase, ensureDatabase } from '../../common/db.js';
-import { defaultMigrationsDir, migrate } from '../../control-plane/store/migrator.js';
+import { defaultMigrationsDir, migrate } from '../../control-plane/postgres/migrator.js';
 import { requireServices, TEST_DATABASE_BASE } from '../support/services.js';
 import { withDatabase } from '../support/stack.js';
 

@@ -19,7 +19,8 @@ import { ControlPlaneMetrics } from '../../../../control-plane/metrics.js';
 import type { RuntimeChannel } from '../../../../control-plane/runtime-api/runtime-channel.js';
 import type { RuntimeEvent, RuntimeReply } from '../../../../control-plane/runtime-api/runtime-reply.js';
 import { ConcurrencyLimiter } from '../../../../control-plane/scheduler/concurrency-limiter.js';
-import type { AcquireOutcome, ColdStartKind, EnvironmentLease, Scheduler } from '../../../../control-plane/scheduler/scheduler.js';
+import type { ColdStartKind } from '../../../../control-plane/metering/ledger.js';
+import type { AcquireOutcome, EnvironmentLease, Scheduler } from '../../../../control-plane/scheduler/scheduler.js';
 import type { EnvironmentId } from '../../../../control-plane/scheduler/environment.js';
 
 const TENANT = 'default' as TenantId;

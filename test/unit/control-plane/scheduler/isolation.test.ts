@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { FunctionId, FunctionVersion, TenantId, VersionId } from '../../../../control-plane/functions/function-types.js';
+import { RESERVED_ENV_KEYS } from '../../../../control-plane/functions/lambda-contract.js';
 import {
-  RESERVED_ENV_KEYS,
   buildContainerSpec,
   buildStemCellSpec,
   lambdaEnvironment,
