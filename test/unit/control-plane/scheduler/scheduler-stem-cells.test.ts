@@ -125,9 +125,10 @@ for (const [what, over, learned] of shapes) {
     const first = await leaseOf(h.scheduler, fn('a', 1, over));
     t.equal(first.coldStart, 'container');
     t.equal(h.containers.functionStarts.length, 1);
-    t.equal(h.scheduler.stats().environments['stem-cell'], 1, 'the default-shape cell was not used');
     const isShape = (c: StemCellRecord) =>
       c.spec.limits.memoryMb === (over.memoryMb ?? 128) && (c.spec.network.mode === 'none') === (over.network === 'none') && c.spec.labels['gantry.runtime'] === (over.runtime ?? 'nodejs20');
+    // A cell of the learned shape may already be starting; a taken default cell would have been replaced.
+    t.equal(h.containers.stemCells.filter((c) => !isShape(c)).length, 1, 'the default-shape cell was not used');
     if (learned) {
       await cellsReady(h, 2);
       t.equal(h.containers.stemCells.filter(isShape).length, 1, 'one cell of the shape appears');
