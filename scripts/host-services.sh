@@ -65,8 +65,10 @@ install_packages() {
   # The provided-runtime tests compile a C bootstrap statically: a compiler and libc.a.
   command -v cc >/dev/null 2>&1 || missing+=(gcc)
   dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q 'install ok installed' || missing+=(libc6-dev)
+  # The provided-runtime tests build a Go function (CGO_ENABLED=0) with Debian's Go.
+  command -v go >/dev/null 2>&1 || missing+=(golang-go)
   if ((${#missing[@]} == 0)); then
-    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev present"
+    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go present"
     return 0
   fi
   say packages "installing: ${missing[*]}"

@@ -1,6 +1,6 @@
 /**
- * The create-time handler check of api.md: for nodejs20 and python3.11, a zip with no file that
- * can hold the handler's module is rejected with 400; for provided, a zip without an executable
+ * The create-time handler check of api.md: for the nodejs, python and ruby runtimes, a zip with no
+ * file that can hold the handler's module is rejected with 400; for provided, a zip without an executable
  * `bootstrap` at its root (the extraction keeps the exec bit). Anything subtler (a missing export,
  * a syntax error, a bootstrap that cannot run) is left to the runtime, which reports it as an
  * init error at invoke, as Lambda does.
@@ -18,21 +18,38 @@ export function missingHandlerModule(runtime: string, handler: string, entries: 
   }
   if (runtime.startsWith('nodejs')) return checkNode(handler, names, dirs);
   if (runtime.startsWith('python')) return checkPython(handler, names);
-  if (runtime === 'provided') return checkBootstrap(entries);
+  if (runtime.startsWith('ruby')) return checkRuby(handler, names);
+  if (runtime === 'provided') return checkBootstrap(handler, entries);
   return undefined;
 }
 
-/** `provided` runs $LAMBDA_TASK_ROOT/bootstrap whatever the handler says (it is only _HANDLER). */
-function checkBootstrap(entries: readonly ZipEntryInfo[]): string | undefined {
+const NO_BOOTSTRAP = 'The code has no file "bootstrap" at its root; a provided runtime starts that executable.';
+
+/**
+ * `provided` runs $LAMBDA_TASK_ROOT/bootstrap whatever the handler says (it is only _HANDLER). A
+ * zip without one may instead hold the executable the handler names, as Lambda's go1.x ran it
+ * (handler = the executable's name); gantry-relay starts that one then.
+ */
+function checkBootstrap(handler: string, entries: readonly ZipEntryInfo[]): string | undefined {
   const bootstrap = entries.find((e) => e.name === 'bootstrap');
-  if (bootstrap === undefined || bootstrap.kind === 'directory') {
-    return 'The code has no file "bootstrap" at its root; a provided runtime starts that executable.';
+  if (bootstrap === undefined) {
+    const named = goExecutable(handler, entries);
+    if (named === undefined) return NO_BOOTSTRAP;
+    if ((named.mode & 0o111) === 0) return `The file "${named.name}" is not executable; zip it with its executable bit (chmod +x ${named.name}).`;
+    return undefined;
   }
+  if (bootstrap.kind === 'directory') return NO_BOOTSTRAP;
   // A symlink's own mode says nothing about its target: the runtime reports a bad one at invoke.
   if (bootstrap.kind === 'file' && (bootstrap.mode & 0o111) === 0) {
     return 'The file "bootstrap" is not executable; zip it with its executable bit (chmod +x bootstrap).';
   }
   return undefined;
+}
+
+/** The regular file a go1.x-style handler names (a path inside the zip), if the zip has it. */
+function goExecutable(handler: string, entries: readonly ZipEntryInfo[]): ZipEntryInfo | undefined {
+  if (handler === '' || handler.startsWith('/') || handler.split('/').some((s) => s === '' || s === '.' || s === '..')) return undefined;
+  return entries.find((e) => e.name === handler && e.kind === 'file');
 }
 
 function checkNode(handler: string, names: Set<string>, dirs: Set<string>): string | undefined {
@@ -47,6 +64,21 @@ function checkNode(handler: string, names: Set<string>, dirs: Set<string>): stri
   // Node resolution from the task root: a package in node_modules may hold the module.
   if (dirs.has(`node_modules/${modulePath}`) || names.has(`node_modules/${modulePath}.js`)) return undefined;
   return `The code has no file for handler module "${modulePath}" (looked for ${candidates.join(', ')}).`;
+}
+
+/**
+ * Ruby (AWS's Ruby runtime): `file.method` or `file.Class.method` (`Class` may be `Module::Class`),
+ * split at every dot; `file` is required from the task root, so `file.rb` must be in the zip.
+ */
+function checkRuby(handler: string, names: Set<string>): string | undefined {
+  const parts = handler.split('.');
+  if ((parts.length !== 2 && parts.length !== 3) || parts.some((p) => p === '')) {
+    return `Handler "${handler}" must have the form file.method or file.Module::Class.method.`;
+  }
+  const file = parts[0] as string;
+  const candidates = [`${file}.rb`, `${file}.so`];
+  if (candidates.some((c) => names.has(c))) return undefined;
+  return `The code has no file for handler file "${file}" (looked for ${candidates.join(', ')}).`;
 }
 
 function checkPython(handler: string, names: Set<string>): string | undefined {

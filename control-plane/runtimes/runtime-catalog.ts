@@ -22,8 +22,11 @@ const DEFINITIONS: readonly RuntimeDefinition[] = [
   { id: 'nodejs24', awsNames: ['nodejs24.x'], specializable: true },
   { id: 'python3.11', awsNames: [], specializable: true },
   { id: 'python3.13', awsNames: [], specializable: true },
+  { id: 'ruby3.3', awsNames: [], specializable: true },
   // Gantry's provided image is Debian, not Amazon Linux; a bootstrap built for either runs on it.
-  { id: 'provided', awsNames: ['provided.al2023', 'provided.al2'], specializable: false },
+  // go1.x (retired by Lambda) ran the executable its handler names: a zip without a bootstrap
+  // runs that executable here (gantry-relay), so a go1.x function moves over as it is.
+  { id: 'provided', awsNames: ['provided.al2023', 'provided.al2', 'go1.x'], specializable: false },
 ];
 
 export const KNOWN_RUNTIMES: readonly string[] = DEFINITIONS.map((d) => d.id);

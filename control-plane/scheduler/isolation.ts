@@ -130,6 +130,7 @@ export function lambdaEnvironment(v: FunctionVersion, o: Omit<IsolationOptions, 
 function executionEnv(runtime: string): Record<string, string> {
   if (runtime.startsWith('nodejs')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}.x` };
   if (runtime.startsWith('python')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
+  if (runtime.startsWith('ruby')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
   return {};
 }
 
@@ -147,6 +148,17 @@ function runtimePaths(runtime: string): Record<string, string> {
     return {
       PATH: path,
       PYTHONPATH: '/var/runtime',
+      LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
+    };
+  }
+  if (runtime.startsWith('ruby')) {
+    // Lambda's Ruby layout: gems vendored in the zip (vendor/bundle) and in layers on GEM_PATH.
+    const abi = `${runtime.slice('ruby'.length)}.0`;
+    return {
+      PATH: path,
+      GEM_HOME: '/var/runtime',
+      GEM_PATH: `/var/task/vendor/bundle/ruby/${abi}:/opt/ruby/gems/${abi}:/var/runtime:/var/runtime/ruby/${abi}`,
+      RUBYLIB: '/var/task:/var/runtime/lib:/opt/ruby/lib',
       LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
     };
   }

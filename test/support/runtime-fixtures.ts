@@ -1,6 +1,6 @@
 /**
  * The conformance fixtures (test/contract/runtime.contract.ts) per language: one fixture function
- * serves every line of its language (nodejs20/22/24, python3.11/3.13), so a new version is one
+ * serves every line of its language (nodejs20/22/24, python3.11/3.13, ruby3.3), so a new version is one
  * more test file naming it, not a copy of the fixture.
  */
 import path from 'node:path';
@@ -59,6 +59,33 @@ export async function pythonFixture(minor: '3.11' | '3.13'): Promise<RuntimeFixt
     executionEnv: `AWS_Lambda_python${minor}`,
     binary: 'raw',
     version: new RegExp(`^${minor.replace('.', '\\.')}\\.\\d+$`),
+    stemCells: true,
+  };
+}
+
+export async function rubyFixture(): Promise<RuntimeFixture> {
+  return {
+    runtime: 'ruby3.3',
+    code: await zipDirectory(path.join(functions, 'ruby/contract')),
+    handlers: {
+      echo: 'contract.echo',
+      counter: 'contract.Contract::Counter.call',
+      context: 'contract.report_context',
+      env: 'contract.report_env',
+      fail: 'contract.Contract.fail_on_request',
+      sleep: 'contract.Contract.nap',
+      big: 'contract.Contract.big',
+      binary: 'contract.Contract.binary',
+      print: 'contract.Contract.print_lines',
+      initError: 'init_fail.handler',
+    },
+    // AWS's Ruby runtime names the phase and the class: Function<RuntimeError>, Init<LoadError>.
+    failErrorType: 'Function<RuntimeError>',
+    traceKey: 'stackTrace',
+    initErrorType: 'Init<LoadError>',
+    executionEnv: 'AWS_Lambda_ruby3.3',
+    binary: 'raw',
+    version: /^3\.3\.\d+$/,
     stemCells: true,
   };
 }

@@ -7,7 +7,9 @@
  *      a bootstrap's first request can never race the listener (loopback exists even with
  *      --network none);
  *   2. starts the bootstrap as its only direct child: argv[1..] when given, else
- *      $LAMBDA_TASK_ROOT/bootstrap (default /var/task/bootstrap). When exec fails (missing file,
+ *      $LAMBDA_TASK_ROOT/bootstrap (default /var/task/bootstrap), or, when the task root has no
+ *      bootstrap at all, the executable _HANDLER names there (how Lambda's go1.x ran a function:
+ *      handler = the executable's name). When exec fails (missing file,
  *      no exec bit, bad interpreter) the child posts /runtime/init/error with errorType
  *      Runtime.InvalidEntrypoint, as Lambda reports it, and exits 127 (126 for EACCES);
  *   3. forwards every accepted connection, bytes both ways, to the unix socket
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -263,6 +266,35 @@ static void post_invalid_entrypoint(const char *path, int err) {
   close(fd);
 }
 
+/* ------------------------------------------------------------------ which program */
+
+/* A handler that names a file inside the task root: relative, no empty, "." or ".." segment. */
+static int task_relative(const char *p) {
+  if (!p || !*p || *p == '/') return 0;
+  for (const char *seg = p; *seg;) {
+    const char *end = strchr(seg, '/');
+    size_t n = end ? (size_t)(end - seg) : strlen(seg);
+    if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) return 0;
+    if (!end) break;
+    seg = end + 1;
+  }
+  return 1;
+}
+
+/* $LAMBDA_TASK_ROOT/bootstrap; when there is none (not even a dangling link), the go1.x way:
+ * the regular file _HANDLER names in the task root. */
+static void default_program(char *out, size_t cap) {
+  const char *root = env_or("LAMBDA_TASK_ROOT", DEFAULT_TASK_ROOT);
+  snprintf(out, cap, "%s/bootstrap", root);
+  struct stat st;
+  if (lstat(out, &st) == 0 || errno != ENOENT) return;
+  const char *handler = getenv("_HANDLER");
+  if (!task_relative(handler)) return;
+  char named[4096];
+  if ((size_t)snprintf(named, sizeof named, "%s/%s", root, handler) >= sizeof named) return;
+  if (stat(named, &st) == 0 && S_ISREG(st.st_mode)) snprintf(out, cap, "%s", named);
+}
+
 /* ------------------------------------------------------------------ main: PID 1 duties */
 
 static const int FORWARDED[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -272,7 +304,7 @@ int main(int argc, char **argv) {
   const char *listen_spec = env_or("AWS_LAMBDA_RUNTIME_API", DEFAULT_LISTEN);
 
   char default_bootstrap[4096];
-  snprintf(default_bootstrap, sizeof default_bootstrap, "%s/bootstrap", env_or("LAMBDA_TASK_ROOT", DEFAULT_TASK_ROOT));
+  default_program(default_bootstrap, sizeof default_bootstrap);
   char *default_argv[] = {default_bootstrap, NULL};
   char **child_argv = argc > 1 ? argv + 1 : default_argv;
 

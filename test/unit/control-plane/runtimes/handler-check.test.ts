@@ -10,6 +10,8 @@ const exe = (name: string): ZipEntryInfo => ({ name, kind: 'file', mode: 0o10075
 const nodeMissing = (m: string) => `The code has no file for handler module "${m}" (looked for ${m}, ${m}.js, ${m}.mjs, ${m}.cjs).`;
 const noBootstrap = 'The code has no file "bootstrap" at its root; a provided runtime starts that executable.';
 const notExecutable = 'The file "bootstrap" is not executable; zip it with its executable bit (chmod +x bootstrap).';
+const rbMissing = (f: string) => `The code has no file for handler file "${f}" (looked for ${f}.rb, ${f}.so).`;
+const rbForm = (h: string) => `Handler "${h}" must have the form file.method or file.Module::Class.method.`;
 const pyMissing = (m: string) => `The code has no file for handler module "${m}" (looked for ${m}.py, ${m}/__init__.py, ${m}.pyc).`;
 
 const cases: readonly { name: string; runtime: string; handler: string; entries: ZipEntryInfo[]; reason: string | undefined }[] = [
@@ -45,6 +47,25 @@ const cases: readonly { name: string; runtime: string; handler: string; entries:
   { name: 'python reports a missing nested module', runtime: 'python3.11', handler: 'pkg.sub.mod.fn', entries: [file('pkg/sub/other.py')], reason: pyMissing('pkg/sub/mod') },
   { name: 'python rejects a handler without a dot', runtime: 'python3.11', handler: 'app', entries: [file('app.py')], reason: 'Handler "app" must have the form module.function.' },
   { name: 'python rejects a handler with an empty function', runtime: 'python3.11', handler: 'app.', entries: [file('app.py')], reason: 'Handler "app." must have the form module.function.' },
+  // Ruby (AWS's Ruby runtime): file.method or file.Module::Class.method, split at every dot.
+  { name: 'ruby finds app.rb for app.handler', runtime: 'ruby3.3', handler: 'app.handler', entries: [file('app.rb')], reason: undefined },
+  { name: 'ruby finds app.rb for a class method', runtime: 'ruby3.3', handler: 'app.Billing::Invoices.create', entries: [file('app.rb')], reason: undefined },
+  { name: 'ruby finds a nested file for src/app.handler', runtime: 'ruby3.3', handler: 'src/app.handler', entries: [dir('src/'), file('src/app.rb')], reason: undefined },
+  { name: 'ruby finds a compiled extension', runtime: 'ruby3.3', handler: 'app.handler', entries: [file('app.so')], reason: undefined },
+  { name: 'ruby reports a missing file with every candidate', runtime: 'ruby3.3', handler: 'app.handler', entries: [file('main.rb')], reason: rbMissing('app') },
+  { name: 'ruby does not take app.py for app.handler', runtime: 'ruby3.3', handler: 'app.handler', entries: [file('app.py')], reason: rbMissing('app') },
+  { name: 'ruby rejects a handler without a dot', runtime: 'ruby3.3', handler: 'app', entries: [file('app.rb')], reason: rbForm('app') },
+  { name: 'ruby rejects four parts', runtime: 'ruby3.3', handler: 'app.A.B.c', entries: [file('app.rb')], reason: rbForm('app.A.B.c') },
+  { name: 'ruby rejects an empty method', runtime: 'ruby3.3', handler: 'app.', entries: [file('app.rb')], reason: rbForm('app.') },
+  { name: 'ruby rejects an empty class', runtime: 'ruby3.3', handler: 'app..handler', entries: [file('app.rb')], reason: rbForm('app..handler') },
+  { name: 'ruby reads app.rb.handler as file app, class rb (looked up at invoke, as on Lambda)', runtime: 'ruby3.3', handler: 'app.rb.handler', entries: [file('app.rb')], reason: undefined },
+  // go1.x on provided: without a bootstrap, the executable the handler names.
+  { name: 'provided accepts the executable a go1.x handler names', runtime: 'provided', handler: 'hello', entries: [exe('hello')], reason: undefined },
+  { name: 'provided accepts a go1.x executable in a directory', runtime: 'provided', handler: 'bin/hello', entries: [dir('bin/'), exe('bin/hello')], reason: undefined },
+  { name: 'provided rejects a go1.x executable without the exec bit', runtime: 'provided', handler: 'hello', entries: [file('hello')], reason: 'The file "hello" is not executable; zip it with its executable bit (chmod +x hello).' },
+  { name: 'provided does not take a handler that leaves the task root', runtime: 'provided', handler: '../hello', entries: [exe('hello')], reason: noBootstrap },
+  { name: 'provided does not take a directory the handler names', runtime: 'provided', handler: 'bin', entries: [dir('bin'), exe('bin/hello')], reason: noBootstrap },
+  { name: 'provided prefers bootstrap to the executable the handler names', runtime: 'provided', handler: 'hello', entries: [file('bootstrap'), exe('hello')], reason: notExecutable },
   // provided: an executable bootstrap at the root, whatever the handler string.
   { name: 'provided accepts an executable bootstrap', runtime: 'provided', handler: 'anything', entries: [exe('bootstrap')], reason: undefined },
   { name: 'provided accepts a symlinked bootstrap', runtime: 'provided', handler: 'function.handler', entries: [link('bootstrap'), exe('bin/app')], reason: undefined },

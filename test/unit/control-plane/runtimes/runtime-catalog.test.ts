@@ -10,6 +10,8 @@ t.test('AWS runtime names mean the same runtime as Gantry ids', async (t) => {
   t.equal(canonicalRuntime('provided.al2023'), 'provided');
   t.equal(canonicalRuntime('provided.al2'), 'provided');
   t.equal(canonicalRuntime('python3.13'), 'python3.13');
+  t.equal(canonicalRuntime('ruby3.3'), 'ruby3.3');
+  t.equal(canonicalRuntime('go1.x'), 'provided', 'go1.x functions run on provided (the executable the handler names)');
   t.equal(canonicalRuntime('nodejs22'), 'nodejs22');
   t.equal(canonicalRuntime('nodejs18.x'), undefined, 'a runtime Gantry has no image for is unknown');
   t.equal(canonicalRuntime('NODEJS22.X'), undefined, 'names are case-sensitive, as in Lambda');
@@ -41,4 +43,12 @@ t.test('GANTRY_STEM_CELL_RUNTIMES takes runtime ids only', async (t) => {
   t.equal(loadControlPlaneConfig(base).GANTRY_STEM_CELL_RUNTIMES, undefined);
   t.throws(() => loadControlPlaneConfig({ ...base, GANTRY_STEM_CELL_RUNTIMES: 'nodejs22.x' }), /GANTRY_STEM_CELL_RUNTIMES/);
   t.throws(() => loadControlPlaneConfig({ ...base, GANTRY_STEM_CELL_RUNTIMES: 'cobol' }), /"cobol" is not a runtime id/);
+});
+
+t.test('ruby3.3 keeps stem cells', async (t) => {
+  const containers = new FakeContainerRuntime();
+  containers.images.set('gantry/ruby3.3:latest', { labels: { 'gantry.runtime.version': '3.3.8' } });
+  const catalog = new RuntimeCatalog(containers, 'gantry/');
+  t.ok(catalog.canSpecialize('ruby3.3'));
+  t.same(await catalog.stemCellRuntimes(undefined), ['ruby3.3']);
 });

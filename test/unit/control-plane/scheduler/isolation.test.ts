@@ -74,6 +74,7 @@ t.test('gives a nodejs20 function exactly the compat.md §1.4 environment', asyn
 const execEnvCases: readonly [string, string | undefined][] = [
   ['nodejs20', 'AWS_Lambda_nodejs20.x'],
   ['python3.11', 'AWS_Lambda_python3.11'],
+  ['ruby3.3', 'AWS_Lambda_ruby3.3'],
   ['provided', undefined],
   ['provided.al2023', undefined],
 ];
@@ -89,6 +90,14 @@ t.test('gives python its PYTHONPATH and no NODE_PATH', async (t) => {
   const env = lambdaEnvironment(aVersion({ runtime: 'python3.11' }), options());
   t.equal(env.PYTHONPATH, '/var/runtime');
   t.equal(env.NODE_PATH, undefined);
+});
+
+t.test("gives ruby Lambda's GEM_PATH and RUBYLIB, and no PYTHONPATH", async (t) => {
+  const env = lambdaEnvironment(aVersion({ runtime: 'ruby3.3' }), options());
+  t.equal(env.GEM_PATH, '/var/task/vendor/bundle/ruby/3.3.0:/opt/ruby/gems/3.3.0:/var/runtime:/var/runtime/ruby/3.3.0');
+  t.equal(env.GEM_HOME, '/var/runtime');
+  t.equal(env.RUBYLIB, '/var/task:/var/runtime/lib:/opt/ruby/lib');
+  t.equal(env.PYTHONPATH, undefined);
 });
 
 t.test('includes the function variables', async (t) => {
