@@ -6,23 +6,18 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createPool } from '../common/db.js';
+import { createPool, type Pool } from '../common/db.js';
 import { sleep } from '../common/deadline.js';
 import { readInternalToken } from '../common/stored-tokens.js';
 import type { Logger } from '../common/logger.js';
 import { opsRouter, probe } from '../common/ops-router.js';
-import { createRedis, RedisKeys } from '../common/redis.js';
+import { createRedis, RedisKeys, type Redis } from '../common/redis.js';
 import type { GatewayConfig } from './config.js';
 import { answerClientErrors, failRequest, guarded } from '../common/http-boundary.js';
+import { createRouteGuard } from './http/create-route-guard.js';
 import { GatewayMetrics } from './http/gateway-metrics.js';
 import { gatewayErrorBody } from './http/gateway-responses.js';
 import { createRoutedHandler } from './http/routed-handler.js';
-import { RouteGuard } from './http/route-guard.js';
-import { JwtAuthorizer } from './auth/jwt-authorizer.js';
-import { JwtKeys } from './auth/jwt-keys.js';
-import { LambdaAuthorizer } from './auth/lambda-authorizer.js';
-import { RedisUsageLimiter } from './throttle/usage-limiter.js';
-import { UsageKeys } from '../common/usage-keys.js';
 import { RouteSync } from './routing/route-sync.js';
 import { NodeDirectory } from './upstream/node-directory.js';
 import { RemoteUpstream } from './upstream/remote-upstream.js';
@@ -42,134 +37,154 @@ export interface Gateway {
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 /** How long a gateway started before its control plane waits for the internal token. */
 const TOKEN_WAIT_MS = 60_000;
-/** API Gateway's JWKS fetch timeout (compat.md §8.1). */
-const JWKS_FETCH_TIMEOUT_MS = 1_500;
 const MAX_HEADER_BYTES = 10_240;
 
+/** Everything built before start; `Live` holds what start produces. */
+interface Parts {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly pool: Pool;
+  readonly subscriber: Redis;
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+  readonly metrics: GatewayMetrics;
+  readonly routes: RouteSync;
+  readonly nodes: NodeDirectory;
+}
+
+interface Live {
+  upstream: Upstream | undefined;
+  server?: http.Server;
+  websockets?: WebsocketApis;
+}
+
 export function createGateway(config: GatewayConfig, logger: Logger, overrides: GatewayOverrides = {}): Gateway {
+  const parts = buildParts(config, logger);
+  const live: Live = { upstream: overrides.upstream };
+  let closing: Promise<void> | undefined;
+  return {
+    start: () => start(parts, live, overrides),
+    close: () => (closing ??= shutdown(parts, live)),
+  };
+}
+
+function buildParts(config: GatewayConfig, logger: Logger): Parts {
   const pool = createPool({ url: config.DATABASE_URL, max: 3, statementTimeoutMs: config.GANTRY_DB_STATEMENT_TIMEOUT_MS, applicationName: 'gantry-gateway' });
   const subscriber = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
   // Commands (usage counters) need a client of their own: a subscribed client can run none.
   const redis = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
   const keys = new RedisKeys(config.GANTRY_REDIS_PREFIX);
-  const metrics = new GatewayMetrics();
-  const httpLogger = logger.child({ component: 'http' });
   const routes = new RouteSync({ pool, subscriber, channel: keys.configChannel, logger: logger.child({ component: 'routes' }) }, config.GANTRY_ROUTE_RESYNC_INTERVAL_MS);
-  let upstream: Upstream | undefined = overrides.upstream;
   const nodes = new NodeDirectory(
     { redis, keys, logger: logger.child({ component: 'nodes' }) },
     { seedUrl: config.GANTRY_CONTROL_PLANE_URL, refreshIntervalMs: config.GANTRY_NODE_REFRESH_INTERVAL_MS },
   );
-  let server: http.Server | undefined;
-  let websockets: WebsocketApis | undefined;
-  let closing: Promise<void> | undefined;
+  return { config, logger, pool, subscriber, redis, keys, metrics: new GatewayMetrics(), routes, nodes };
+}
 
-  const readiness = async () => ({
-    routes: routes.isLoaded,
-    postgres: await probe(() => pool.query('SELECT 1')),
-    redis: await probe(() => redis.ping()),
+async function start(p: Parts, live: Live, overrides: GatewayOverrides): Promise<number> {
+  const { config, logger } = p;
+  const internalToken = config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken(p.pool));
+  const upstream = (live.upstream ??= new RemoteUpstream(p.nodes, { internalToken, connections: config.GANTRY_UPSTREAM_CONNECTIONS }));
+  await Promise.all([p.subscriber.connect(), p.redis.connect()]);
+  // One process (`npm start`) has its invoker in hand and no nodes to look for.
+  if (!overrides.upstream) await p.nodes.start();
+  await p.routes.start();
+  const guard = createRouteGuard({ upstream, redis: p.redis, keys: p.keys }, config);
+  const ws = createWebsocketApis({ pool: p.pool, subscriber: p.subscriber, redis: p.redis, keys: p.keys, routes: p.routes, upstream, registry: p.metrics.registry, internalToken, guard, logger }, config);
+  await ws.start();
+  live.websockets = ws;
+  const routed = createRoutedHandler(
+    { routes: p.routes, upstream, guard, metrics: p.metrics, logger: logger.child({ component: 'access' }) },
+    { integrationTimeoutMs: config.GANTRY_INTEGRATION_TIMEOUT_MS, maxBodyBytes: config.GANTRY_GATEWAY_MAX_BODY_BYTES },
+  );
+  const srv = buildServer(p, ws, routed);
+  live.server = srv;
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(config.GANTRY_GATEWAY_PORT, config.GANTRY_BIND_HOST, () => resolve());
   });
+  const port = (srv.address() as AddressInfo).port;
+  logger.info({ port }, 'gateway listening');
+  return port;
+}
 
-  async function start(): Promise<number> {
-    const internalToken = config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken());
-    upstream ??= new RemoteUpstream(nodes, { internalToken, connections: config.GANTRY_UPSTREAM_CONNECTIONS });
-    await Promise.all([subscriber.connect(), redis.connect()]);
-    // One process (`npm start`) has its invoker in hand and no nodes to look for.
-    if (!overrides.upstream) await nodes.start();
-    await routes.start();
-    const guard = new RouteGuard(
-      {
-        jwt: new JwtAuthorizer(new JwtKeys({ fetchTimeoutMs: JWKS_FETCH_TIMEOUT_MS, refreshCooldownMs: config.GANTRY_JWKS_COOLDOWN_MS, cacheMaxAgeMs: config.GANTRY_JWKS_CACHE_MS })),
-        lambda: new LambdaAuthorizer(upstream, { timeoutMs: config.GANTRY_AUTHORIZER_TIMEOUT_MS, maxCacheEntries: config.GANTRY_AUTHORIZER_CACHE_ENTRIES }),
-        limiter: new RedisUsageLimiter(redis, keys.key('unused')),
-        usageKeys: new UsageKeys(keys),
+function buildServer(p: Parts, ws: WebsocketApis, routed: http.RequestListener): http.Server {
+  const httpLogger = p.logger.child({ component: 'http' });
+  const ops = express();
+  ops.disable('x-powered-by');
+  ops.use(
+    opsRouter(
+      async () => ({
+        routes: p.routes.isLoaded,
+        postgres: await probe(() => p.pool.query('SELECT 1')),
+        redis: await probe(() => p.redis.ping()),
+      }),
+      p.metrics.registry,
+    ),
+  );
+  // Routed traffic's family on the gateway's own endpoints too: never Express's HTML page.
+  ops.use((_req: express.Request, res: express.Response) => {
+    const { contentType, text } = gatewayErrorBody(404);
+    res.status(404).type(contentType).send(text);
+  });
+  ops.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => failRequest(res, err, httpLogger, gatewayErrorBody, req));
+  // API Gateway's quota: request line plus headers 10240 bytes (compat.md §3.2); Node answers 431.
+  // Timeouts are checked every second, not Node's default 30 s, so a slow client is cut off
+  // close to its deadline.
+  const srv = http.createServer(
+    { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 },
+    guarded(
+      (req, res) => {
+        const path = (req.url ?? '/').split('?', 1)[0] as string;
+        if (OPS_PATHS.has(path)) ops(req, res);
+        else if (!ws.handleRequest(req, res, path)) routed(req, res);
       },
-      config.GANTRY_REGION,
-    );
-    const ws = createWebsocketApis({ pool, subscriber, redis, keys, routes, upstream, registry: metrics.registry, internalToken, guard, logger }, config);
-    await ws.start();
-    websockets = ws;
-    const ops = express();
-    ops.disable('x-powered-by');
-    ops.use(opsRouter(readiness, metrics.registry));
-    // Routed traffic's family on the gateway's own endpoints too: never Express's HTML page.
-    ops.use((_req: express.Request, res: express.Response) => {
-      const { contentType, text } = gatewayErrorBody(404);
-      res.status(404).type(contentType).send(text);
-    });
-    ops.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => failRequest(res, err, httpLogger, gatewayErrorBody, req));
-    const routed = createRoutedHandler(
-      { routes, upstream, guard, metrics, logger: logger.child({ component: 'access' }) },
-      { integrationTimeoutMs: config.GANTRY_INTEGRATION_TIMEOUT_MS, maxBodyBytes: config.GANTRY_GATEWAY_MAX_BODY_BYTES },
-    );
-    // API Gateway's quota: request line plus headers 10240 bytes (compat.md §3.2); Node answers 431.
-    // Timeouts are checked every second, not Node's default 30 s, so a slow client is cut off
-    // close to its deadline.
-    const srv = http.createServer(
-      { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1_000 },
-      guarded(
-        (req, res) => {
-          const path = (req.url ?? '/').split('?', 1)[0] as string;
-          if (OPS_PATHS.has(path)) ops(req, res);
-          else if (!ws.handleRequest(req, res, path)) routed(req, res);
-        },
-        httpLogger,
-        gatewayErrorBody,
-      ),
-    );
-    answerClientErrors(srv, gatewayErrorBody);
-    srv.on('upgrade', ws.handleUpgrade);
-    // Headers must arrive promptly; a whole request (body included) may take the integration
-    // timeout plus upload time, never unbounded.
-    srv.headersTimeout = config.GANTRY_GATEWAY_HEADERS_TIMEOUT_MS;
-    srv.requestTimeout = config.GANTRY_INTEGRATION_TIMEOUT_MS + 30_000;
-    srv.keepAliveTimeout = 5_000;
-    server = srv;
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(config.GANTRY_GATEWAY_PORT, config.GANTRY_BIND_HOST, () => resolve());
-    });
-    const port = (srv.address() as AddressInfo).port;
-    logger.info({ port }, 'gateway listening');
-    return port;
-  }
+      httpLogger,
+      gatewayErrorBody,
+    ),
+  );
+  answerClientErrors(srv, gatewayErrorBody);
+  srv.on('upgrade', ws.handleUpgrade);
+  // Headers must arrive promptly; a whole request (body included) may take the integration
+  // timeout plus upload time, never unbounded.
+  srv.headersTimeout = p.config.GANTRY_GATEWAY_HEADERS_TIMEOUT_MS;
+  srv.requestTimeout = p.config.GANTRY_INTEGRATION_TIMEOUT_MS + 30_000;
+  srv.keepAliveTimeout = 5_000;
+  return srv;
+}
 
-  async function waitForInternalToken(): Promise<string> {
-    const deadline = Date.now() + TOKEN_WAIT_MS;
-    for (;;) {
-      const token = await readInternalToken(pool).catch(() => undefined);
-      if (token !== undefined) return token;
-      if (Date.now() > deadline) throw new Error('no internal token: start the control plane first or set GANTRY_INTERNAL_TOKEN');
-      await sleep(500);
-    }
+async function waitForInternalToken(pool: Pool): Promise<string> {
+  const deadline = Date.now() + TOKEN_WAIT_MS;
+  for (;;) {
+    const token = await readInternalToken(pool).catch(() => undefined);
+    if (token !== undefined) return token;
+    if (Date.now() > deadline) throw new Error('no internal token: start the control plane first or set GANTRY_INTERNAL_TOKEN');
+    await sleep(500);
   }
+}
 
-  function close(): Promise<void> {
-    closing ??= (async () => {
-      routes.stop();
-      nodes.stop();
-      const srv = server;
-      const stopped = new Promise<void>((resolve) => {
-        if (!srv) return resolve();
-        srv.close(() => resolve());
-        srv.closeIdleConnections();
-      });
-      // Upgraded sockets keep the server open: close them (and run their $disconnects while the
-      // upstream is still there) before waiting for the server.
-      await websockets?.close().catch((e: unknown) => logger.warn({ err: e as Error }, 'websocket shutdown failed'));
-      await stopped;
-      const steps: [string, () => Promise<unknown>][] = [
-        ['upstream', () => upstream?.close() ?? Promise.resolve()],
-        ['redis', () => Promise.all([subscriber.quit(), redis.quit()])],
-        ['postgres', () => pool.end()],
-      ];
-      for (const [name, step] of steps) {
-        await step().catch((e: unknown) => logger.warn({ err: e as Error, step: name }, 'shutdown step failed'));
-      }
-      logger.info('gateway stopped');
-    })();
-    return closing;
+async function shutdown(p: Parts, live: Live): Promise<void> {
+  const { logger } = p;
+  p.routes.stop();
+  p.nodes.stop();
+  const srv = live.server;
+  const stopped = new Promise<void>((resolve) => {
+    if (!srv) return resolve();
+    srv.close(() => resolve());
+    srv.closeIdleConnections();
+  });
+  // Upgraded sockets keep the server open: close them (and run their $disconnects while the
+  // upstream is still there) before waiting for the server.
+  await live.websockets?.close().catch((e: unknown) => logger.warn({ err: e as Error }, 'websocket shutdown failed'));
+  await stopped;
+  const steps: [string, () => Promise<unknown>][] = [
+    ['upstream', () => live.upstream?.close() ?? Promise.resolve()],
+    ['redis', () => Promise.all([p.subscriber.quit(), p.redis.quit()])],
+    ['postgres', () => p.pool.end()],
+  ];
+  for (const [name, step] of steps) {
+    await step().catch((e: unknown) => logger.warn({ err: e as Error, step: name }, 'shutdown step failed'));
   }
-
-  return { start, close };
+  logger.info('gateway stopped');
 }

@@ -4,7 +4,8 @@
  * full even after evicting idle environments, least recently used first). One invocation per
  * environment; leases are released exactly once; a retired, exited or failed environment is
  * destroyed, never reused. Idle environments are reaped after keepWarmMs; provisioned ones and
- * the stem-cell pool are kept at their targets in the background.
+ * the stem-cell pool are kept at their targets in the background. This is the lease/warm-pool
+ * core; taking, binding and refilling stem cells is stem-cell-path.ts.
  */
 import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
@@ -16,14 +17,12 @@ import type { EnvironmentLog, LogLineSink } from '../logs/environment-log.js';
 import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
 import type { RuntimeApiBounds } from '../runtime-api/runtime-api-bounds.js';
 import type { ReadyOutcome } from '../runtime-api/runtime-reply.js';
-import { placeCode } from './code-placement.js';
 import { Environment, type EnvironmentId, type EnvironmentState } from './environment.js';
 import { EnvironmentIndex } from './environment-index.js';
-import { EnvironmentStarter, stemCellKeyOf, type StemCellKey } from './environment-starter.js';
-import { lambdaEnvironment } from './isolation.js';
-import { memoryInUseMb, pickEvictions, pickExpired, pickIdle } from './placement.js';
+import { EnvironmentStarter } from './environment-starter.js';
+import { pickEvictions, pickExpired, pickIdle } from './placement.js';
 import { ProvisionedConcurrency } from './provisioned-concurrency.js';
-import { StemCellPool } from './stem-cell-pool.js';
+import { StemCellPath } from './stem-cell-path.js';
 
 export interface EnvironmentLease {
   readonly environmentId: EnvironmentId;
@@ -96,13 +95,11 @@ const RETRIED_CAUSES: ReadonlySet<StartFailureCause> = new Set(['failed', 'confl
 export class Scheduler {
   private readonly envs = new EnvironmentIndex();
   private readonly starter: EnvironmentStarter;
-  private readonly stemCells: StemCellPool;
+  private readonly stemCells: StemCellPath;
   private readonly provisioned: ProvisionedConcurrency;
   private readonly initFailures = new Map<number, { outcome: InitFailure; untilMs: number }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly nowMs: () => number;
-  private refilling = false;
-  private refillBackoffUntilMs = 0;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -124,7 +121,20 @@ export class Scheduler {
       },
       opts,
     );
-    this.stemCells = new StemCellPool({ perRuntime: opts.stemCellsPerRuntime, defaultMemoryMb: opts.stemCellMemoryMb, maxLearnedShapes: 4 });
+    this.stemCells = new StemCellPath(
+      {
+        envs: this.envs,
+        starter: this.starter,
+        codeDirFor: deps.codeDirFor,
+        stemCellRuntimes: deps.stemCellRuntimes,
+        logger: deps.logger,
+        nowMs: this.nowMs,
+        closing: () => this.closing !== undefined,
+        register: (env) => this.register(env),
+        destroy: (env, reason) => this.destroy(env, reason),
+      },
+      opts,
+    );
     this.provisioned = new ProvisionedConcurrency({
       environments: () => this.envs.values(),
       prewarm: (v) => this.prewarm(v),
@@ -155,9 +165,8 @@ export class Scheduler {
       warm.transition('busy');
       return { kind: 'lease', lease: this.leaseFor(warm, 'none', 0) };
     }
-    const cell = this.takeStemCell(stemCellKeyOf(version));
+    const cell = this.stemCells.take(version);
     if (cell) return this.specialize(cell, version);
-    this.stemCells.noteDemand(stemCellKeyOf(version));
     return this.startFunction(version);
   }
 
@@ -220,40 +229,13 @@ export class Scheduler {
     return this.closing;
   }
 
-  private takeStemCell(key: StemCellKey): Environment | undefined {
-    for (const env of this.envs.cellsOf(key)) {
-      if (env.state !== 'idle' || env.exited) continue;
-      env.transition('busy');
-      return env;
-    }
-    return undefined;
-  }
-
-  /** Binds a ready stem cell to `version`: code in place, environment handed over, handler loaded. */
-  private async specialize(env: Environment, version: FunctionVersion): Promise<AcquireOutcome> {
-    env.bind(version);
-    this.envs.bound(env);
-    const startedNs = process.hrtime.bigint();
-    try {
-      await placeCode(await this.deps.codeDirFor(version), env.dirs.taskDir);
-      if (env.isDead || this.closing) {
-        // Shut down while the code was being placed, which recreated the directory.
-        await this.destroy(env, 'shutdown');
-        await this.starter.remove(env);
-        throw unavailable('The control plane is shutting down.');
-      }
-      if (!env.channel.specialize(lambdaEnvironment(version, this.starter.isolationFor(env)))) {
-        void this.destroy(env, 'stem cell lost');
-        return this.startFunction(version);
-      }
-    } catch (e) {
-      void this.destroy(env, 'specialisation failed');
-      if (e instanceof GantryError) throw e;
-      // The cell was the platform's: a container of the function's own may well start.
-      if (!this.retryableStart(e, env, 1, this.nowMs())) throw translateStartError(e);
-      return this.startFunction(version);
-    }
-    return this.awaitInit(env, version, startedNs, 'stem-cell');
+  /** A taken stem cell bound to `version`; a lost cell, or one the platform failed, gives way to a new container. */
+  private async specialize(cell: Environment, version: FunctionVersion): Promise<AcquireOutcome> {
+    const binding = await this.stemCells.bind(cell, version);
+    if (binding.kind === 'bound') return this.awaitInit(cell, version, binding.startedNs, 'stem-cell');
+    // The cell was the platform's: a container of the function's own may well start.
+    if (binding.kind === 'failed' && !this.retryableStart(binding.error, cell, 1, this.nowMs())) throw translateStartError(binding.error);
+    return this.startFunction(version);
   }
 
   /**
@@ -381,42 +363,8 @@ export class Scheduler {
       if (env) void this.destroy(env, 'idle');
     }
     this.provisioned.reconcile();
-    void this.refillStemCells();
+    void this.stemCells.refill();
     void this.starter.retryRemovals();
-  }
-
-  /** One background pass: start the stem cells that are missing, one at a time. */
-  private async refillStemCells(): Promise<void> {
-    if (this.refilling || !this.stemCells.enabled || this.nowMs() < this.refillBackoffUntilMs) return;
-    this.refilling = true;
-    try {
-      for (const { key, count } of this.stemCells.targets(await this.deps.stemCellRuntimes())) {
-        let have = 0;
-        for (const e of this.envs.cellsOf(key)) if (!e.isDead) have += 1;
-        for (let i = have; i < count && !this.closing; i++) if (!(await this.startStemCell(key))) return;
-      }
-    } catch (e) {
-      this.refillBackoffUntilMs = this.nowMs() + 5_000;
-      this.deps.logger.warn({ err: e as Error }, 'stem cell refill failed');
-    } finally {
-      this.refilling = false;
-    }
-  }
-
-  private async startStemCell(key: StemCellKey): Promise<boolean> {
-    // Cells use spare budget only: never evict a warm environment (or another cell) for one.
-    if (memoryInUseMb([...this.envs.values()].map((e) => e.view())) + key.memoryMb > this.opts.nodeMemoryMb) return false;
-    const env = this.register(this.starter.create(key.memoryMb, key.runtime, undefined, key.network));
-    try {
-      await this.starter.startStemCell(env, key);
-      if (!(await env.channel.awaitSpecializeRequest(this.opts.initTimeoutMs)) || env.isDead) throw new Error('stem cell did not become ready');
-      env.lastUsedMs = this.nowMs();
-      env.transition('idle');
-      return true;
-    } catch (e) {
-      await this.destroy(env, 'stem cell start failed');
-      throw e;
-    }
   }
 
   /** Idempotent; never throws (cleanup of what is already gone is best effort). */

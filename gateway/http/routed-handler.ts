@@ -53,7 +53,7 @@ export function createRoutedHandler(deps: RoutedHandlerDeps, opts: RoutedHandler
     const requestId = newRequestId();
     const log: AccessLog = { requestId, method: req.method, path: req.url, route: undefined, invocationId: undefined, apiKeyId: undefined, reason: undefined };
     let cors: [string, string][] = [];
-    handle(req, res, log, (headers) => (cors = headers))
+    handle(deps, opts, req, res, log, (headers) => (cors = headers))
       .catch((e: unknown) => {
         if (!(e instanceof BodyTooLarge)) deps.logger.error({ err: e as Error, requestId }, 'routed request failed');
         if (res.headersSent) return res.statusCode;
@@ -66,83 +66,98 @@ export function createRoutedHandler(deps: RoutedHandlerDeps, opts: RoutedHandler
         deps.logger.info({ ...log, status, latencyMs: Math.round(latencyMs * 100) / 100 }, 'request');
       }, () => undefined);
   };
+}
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, log: AccessLog, setCors: (h: [string, string][]) => void): Promise<number> {
-    const { requestId } = log;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const fullPath = q < 0 ? url : url.slice(0, q);
-    const method = req.method ?? 'GET';
-    const live = deps.routes.current();
-    const target = findApi(live.table, req.headers.host ?? '', fullPath);
-    if (!target || target.api.protocol !== 'http') return sendGatewayMessage(res, 'notFound', requestId);
-    const { api } = target;
-    const origin = req.headers.origin;
-    if (api.cors) {
-      if (isPreflight(method, origin, headerValue(req.headers['access-control-request-method']))) {
-        log.route = 'CORS preflight';
-        return writeEmpty(res, 204, [...preflightHeaders(api.cors, origin), ['apigw-requestid', requestId]]);
-      }
-      setCors(responseCorsHeaders(api.cors, origin));
+async function handle(
+  deps: RoutedHandlerDeps,
+  opts: RoutedHandlerOptions,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  log: AccessLog,
+  setCors: (h: [string, string][]) => void,
+): Promise<number> {
+  const { requestId } = log;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const fullPath = q < 0 ? url : url.slice(0, q);
+  const method = req.method ?? 'GET';
+  const live = deps.routes.current();
+  const target = findApi(live.table, req.headers.host ?? '', fullPath);
+  if (!target || target.api.protocol !== 'http') return sendGatewayMessage(res, 'notFound', requestId);
+  const { api } = target;
+  const origin = req.headers.origin;
+  if (api.cors) {
+    if (isPreflight(method, origin, headerValue(req.headers['access-control-request-method']))) {
+      log.route = 'CORS preflight';
+      return writeEmpty(res, 204, [...preflightHeaders(api.cors, origin), ['apigw-requestid', requestId]]);
     }
-    const reject = (which: GatewayMessage, extra: [string, string][] = []) =>
-      sendGatewayMessage(res, which, requestId, [...extra, ...(api.cors ? responseCorsHeaders(api.cors, origin) : [])]);
-    if (Number(req.headers['content-length'] ?? 0) > opts.maxBodyBytes) return reject('tooLarge');
-    const match = live.table.match(api, method, target.path);
-    if (!match) return reject('notFound');
-    const { route } = match;
-    log.route = route.routeKey;
-    const request = new RoutedRequest({
-      routeKey: route.routeKey,
-      method,
-      rawPath: target.path,
-      rawQueryString: q < 0 ? '' : url.slice(q + 1),
-      rawHeaders: req.rawHeaders,
-      sourceIp: clientIp(req),
-      httpVersion: req.httpVersion,
-      apiId: api.id,
-      domainName: req.headers.host ?? '',
-      requestId,
-      timeEpochMs: Date.now(),
-      pathParameters: match.pathParameters,
-      resource: route.routeKey === '$default' ? '$default' : route.routeKey.slice(route.routeKey.indexOf(' ') + 1),
-      resourceId: route.id,
-      requestPath: fullPath,
-      deploymentId: String(live.table.revision),
-    });
-    let admitted = OPEN;
-    if (!RouteGuard.isOpen(route)) {
-      const apiKeyValue = headerValue(req.headers['x-api-key']);
-      const outcome = await deps.guard.check({ api, route, method, path: target.path, apiKeyValue, apiKeys: live.apiKeys, identity: request.identity, v2Event: request.v2Event, v1Event: request.v1Event });
-      if (outcome.kind === 'reject') {
-        log.apiKeyId = outcome.apiKeyId;
-        log.reason = outcome.reason;
-        return reject(outcome.message, outcome.headers);
-      }
-      admitted = outcome;
-      log.apiKeyId = outcome.apiKey?.id;
-    }
-    const raw = await readBody(req, opts.maxBodyBytes);
-    const body = raw.length === 0 ? undefined : raw;
-    const event = request.targetEvent(route.payloadFormatVersion, body, admitted);
-    const mapped = await invoke(route, api, live, Buffer.from(JSON.stringify(event)), log);
-    if (typeof mapped === 'string') return reject(mapped);
-    return write(res, api.cors ? { ...mapped, headers: applyCors(mapped.headers, api.cors, origin) } : mapped, requestId);
+    setCors(responseCorsHeaders(api.cors, origin));
   }
-
-  async function invoke(route: RouteDefinition, api: ApiDefinition, live: LiveRoutes, payload: Buffer, log: AccessLog): Promise<MappedResponse | GatewayMessage> {
-    const fnTimeout = live.functionTimeoutsMs.get(route.functionName);
-    const timeoutMs = Math.min(opts.integrationTimeoutMs, fnTimeout === undefined ? Infinity : fnTimeout + 1_000);
-    try {
-      const result = await deps.upstream.invoke(route.functionName, payload, timeoutMs);
-      log.invocationId = result.invocationId;
-      const map = route.payloadFormatVersion === '1.0' ? mapHttpV1Result : mapHttpV2Result;
-      return map({ payload: result.payload, functionError: result.functionError });
-    } catch (e) {
-      if (!(e instanceof UpstreamError)) throw e;
-      if (e.kind === 'failed') deps.logger.warn({ err: e, requestId: log.requestId, api: api.name }, 'integration failed');
-      return upstreamMessage(e);
+  const reject = (which: GatewayMessage, extra: [string, string][] = []) =>
+    sendGatewayMessage(res, which, requestId, [...extra, ...(api.cors ? responseCorsHeaders(api.cors, origin) : [])]);
+  if (Number(req.headers['content-length'] ?? 0) > opts.maxBodyBytes) return reject('tooLarge');
+  const match = live.table.match(api, method, target.path);
+  if (!match) return reject('notFound');
+  const { route } = match;
+  log.route = route.routeKey;
+  const request = new RoutedRequest({
+    routeKey: route.routeKey,
+    method,
+    rawPath: target.path,
+    rawQueryString: q < 0 ? '' : url.slice(q + 1),
+    rawHeaders: req.rawHeaders,
+    sourceIp: clientIp(req),
+    httpVersion: req.httpVersion,
+    apiId: api.id,
+    domainName: req.headers.host ?? '',
+    requestId,
+    timeEpochMs: Date.now(),
+    pathParameters: match.pathParameters,
+    resource: route.routeKey === '$default' ? '$default' : route.routeKey.slice(route.routeKey.indexOf(' ') + 1),
+    resourceId: route.id,
+    requestPath: fullPath,
+    deploymentId: String(live.table.revision),
+  });
+  let admitted = OPEN;
+  if (!RouteGuard.isOpen(route)) {
+    const apiKeyValue = headerValue(req.headers['x-api-key']);
+    const outcome = await deps.guard.check({ api, route, method, path: target.path, apiKeyValue, apiKeys: live.apiKeys, identity: request.identity, v2Event: request.v2Event, v1Event: request.v1Event });
+    if (outcome.kind === 'reject') {
+      log.apiKeyId = outcome.apiKeyId;
+      log.reason = outcome.reason;
+      return reject(outcome.message, outcome.headers);
     }
+    admitted = outcome;
+    log.apiKeyId = outcome.apiKey?.id;
+  }
+  const raw = await readBody(req, opts.maxBodyBytes);
+  const body = raw.length === 0 ? undefined : raw;
+  const event = request.targetEvent(route.payloadFormatVersion, body, admitted);
+  const mapped = await invoke(deps, opts, route, api, live, Buffer.from(JSON.stringify(event)), log);
+  if (typeof mapped === 'string') return reject(mapped);
+  return write(res, api.cors ? { ...mapped, headers: applyCors(mapped.headers, api.cors, origin) } : mapped, requestId);
+}
+
+async function invoke(
+  deps: RoutedHandlerDeps,
+  opts: RoutedHandlerOptions,
+  route: RouteDefinition,
+  api: ApiDefinition,
+  live: LiveRoutes,
+  payload: Buffer,
+  log: AccessLog,
+): Promise<MappedResponse | GatewayMessage> {
+  const fnTimeout = live.functionTimeoutsMs.get(route.functionName);
+  const timeoutMs = Math.min(opts.integrationTimeoutMs, fnTimeout === undefined ? Infinity : fnTimeout + 1_000);
+  try {
+    const result = await deps.upstream.invoke(route.functionName, payload, timeoutMs);
+    log.invocationId = result.invocationId;
+    const map = route.payloadFormatVersion === '1.0' ? mapHttpV1Result : mapHttpV2Result;
+    return map({ payload: result.payload, functionError: result.functionError });
+  } catch (e) {
+    if (!(e instanceof UpstreamError)) throw e;
+    if (e.kind === 'failed') deps.logger.warn({ err: e, requestId: log.requestId, api: api.name }, 'integration failed');
+    return upstreamMessage(e);
   }
 }
 
