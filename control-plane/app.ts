@@ -244,6 +244,7 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     const tokens = await bootstrapTokens(pool, {
       adminToken: config.GANTRY_ADMIN_TOKEN,
       internalToken: config.GANTRY_INTERNAL_TOKEN,
+      internalTokenFile: config.GANTRY_INTERNAL_TOKEN_FILE,
       announce: overrides.announce ?? ((line) => process.stderr.write(`${line}\n`)),
       warn: (line) => logger.warn(line),
     });

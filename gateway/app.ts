@@ -7,8 +7,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createPool } from '../common/db.js';
-import { sleep } from '../common/deadline.js';
-import { readInternalToken } from '../common/stored-tokens.js';
 import type { Logger } from '../common/logger.js';
 import { opsRouter, probe } from '../common/ops-router.js';
 import { createRedis, RedisKeys } from '../common/redis.js';
@@ -24,6 +22,7 @@ import { LambdaAuthorizer } from './auth/lambda-authorizer.js';
 import { RedisUsageLimiter } from './throttle/usage-limiter.js';
 import { UsageKeys } from '../common/usage-keys.js';
 import { RouteSync } from './routing/route-sync.js';
+import { resolveInternalToken } from './upstream/internal-token.js';
 import { NodeDirectory } from './upstream/node-directory.js';
 import { RemoteUpstream } from './upstream/remote-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
@@ -32,6 +31,8 @@ import { createWebsocketApis, type WebsocketApis } from './websocket/websocket-a
 export interface GatewayOverrides {
   /** When set (one-process mode), used instead of a remote control plane. */
   readonly upstream?: Upstream;
+  /** One-process mode: the control plane's token, read once it has started. */
+  readonly internalToken?: () => string;
 }
 
 export interface Gateway {
@@ -40,7 +41,7 @@ export interface Gateway {
 }
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-/** How long a gateway started before its control plane waits for the internal token. */
+/** How long a gateway started before its control plane waits for the internal token's file. */
 const TOKEN_WAIT_MS = 60_000;
 /** API Gateway's JWKS fetch timeout (compat.md §8.1). */
 const JWKS_FETCH_TIMEOUT_MS = 1_500;
@@ -71,7 +72,8 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
   });
 
   async function start(): Promise<number> {
-    const internalToken = config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken());
+    const internalToken =
+      overrides.internalToken?.() ?? (await resolveInternalToken(pool, { configured: config.GANTRY_INTERNAL_TOKEN, file: config.GANTRY_INTERNAL_TOKEN_FILE, waitMs: TOKEN_WAIT_MS }));
     upstream ??= new RemoteUpstream(nodes, { internalToken, connections: config.GANTRY_UPSTREAM_CONNECTIONS });
     await Promise.all([subscriber.connect(), redis.connect()]);
     // One process (`npm start`) has its invoker in hand and no nodes to look for.
@@ -132,16 +134,6 @@ export function createGateway(config: GatewayConfig, logger: Logger, overrides: 
     const port = (srv.address() as AddressInfo).port;
     logger.info({ port }, 'gateway listening');
     return port;
-  }
-
-  async function waitForInternalToken(): Promise<string> {
-    const deadline = Date.now() + TOKEN_WAIT_MS;
-    for (;;) {
-      const token = await readInternalToken(pool).catch(() => undefined);
-      if (token !== undefined) return token;
-      if (Date.now() > deadline) throw new Error('no internal token: start the control plane first or set GANTRY_INTERNAL_TOKEN');
-      await sleep(500);
-    }
   }
 
   function close(): Promise<void> {
