@@ -39,21 +39,21 @@ export async function createTokenFile(file: string, token: string): Promise<stri
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
   const fh = await open(tmp, 'wx', 0o600);
   try {
-    await fh.writeFile(`${token}\n`);
-    // Root (the compose control plane) hands the file to the directory's owner: that is the user
-    // the directory was made for, e.g. the gateway's in a volume both share.
-    if (process.getuid?.() === 0) {
-      const owner = await stat(dir);
-      if (owner.uid !== 0) await fh.chown(owner.uid, owner.gid);
+    try {
+      await fh.writeFile(`${token}\n`);
+      // Root (the compose control plane) hands the file to the directory's owner: that is the
+      // user the directory was made for, e.g. the gateway's in a volume both share.
+      if (process.getuid?.() === 0) {
+        const owner = await stat(dir);
+        if (owner.uid !== 0) await fh.chown(owner.uid, owner.gid);
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await link(tmp, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    await link(tmp, file).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
