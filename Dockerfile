@@ -33,6 +33,9 @@ COPY --from=build /src/package.json /src/package-lock.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY migrations ./migrations
+# The internal token's directory (docker-compose.yml mounts the gantry-secrets volume here): a
+# new volume takes this owner and mode, so the gateway, running as node, can read the token file.
+RUN install -d -o node -g node -m 0700 /var/lib/gantry-secrets
 USER node
 EXPOSE 9000 8080
 CMD ["node", "dist/main.js"]

@@ -15,7 +15,7 @@ const gwConfig = loadGatewayConfig(process.env);
 const logger = createLogger({ level: cpConfig.GANTRY_LOG_LEVEL, name: 'gantry' });
 logger.info({ config: describeConfig(cpConfig) }, 'starting');
 const controlPlane = createControlPlane(cpConfig, logger.child({ role: 'control-plane' }));
-const gateway = createGateway(gwConfig, logger.child({ role: 'gateway' }), { upstream: new InProcessUpstream(controlPlane.invoker) });
+const gateway = createGateway(gwConfig, logger.child({ role: 'gateway' }), { upstream: new InProcessUpstream(controlPlane.invoker), internalToken: controlPlane.internalToken });
 installProcessHandlers(logger, async () => {
   // The gateway stops taking requests first; the control plane then drains what is in flight.
   await gateway.close();

@@ -12,6 +12,8 @@ export const intFrom = (def: number, min: number, max: number) =>
 
 export const urlString = (def: string) => z.string().url().default(def);
 
+export const absolutePath = z.string().refine((p) => p.startsWith('/'), 'must be an absolute path');
+
 /** Settings both processes need: where Postgres and Redis are, and how to log. */
 export const sharedShape = {
   DATABASE_URL: urlString('postgres://postgres@127.0.0.1:5432/gantry'),
@@ -19,8 +21,10 @@ export const sharedShape = {
   // Isolates one installation's (or one test's) keys and channels in a shared Redis.
   GANTRY_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]*$/).default('gantry:'),
   GANTRY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // Optional; when unset the control plane generates one and stores it for gateways to read.
+  // Optional; when unset the token is the one in GANTRY_INTERNAL_TOKEN_FILE, which the control
+  // plane creates at first start (each process has its own default for the file).
   GANTRY_INTERNAL_TOKEN: z.string().min(32).optional(),
+  GANTRY_INTERNAL_TOKEN_FILE: absolutePath.optional(),
   // Bounded so a stuck query cannot hold a request forever (style.md: every await has a deadline).
   GANTRY_DB_STATEMENT_TIMEOUT_MS: intFrom(10_000, 100, 600_000),
   GANTRY_REDIS_COMMAND_TIMEOUT_MS: intFrom(2_000, 50, 60_000),

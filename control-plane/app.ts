@@ -195,6 +195,7 @@ async function start(p: Parts, live: Live, overrides: ControlPlaneOverrides): Pr
   const tokens = await bootstrapTokens(p.pool, {
     adminToken: config.GANTRY_ADMIN_TOKEN,
     internalToken: config.GANTRY_INTERNAL_TOKEN,
+    internalTokenFile: config.GANTRY_INTERNAL_TOKEN_FILE,
     announce: overrides.announce ?? ((line) => process.stderr.write(`${line}\n`)),
     warn: (line) => logger.warn(line),
   });

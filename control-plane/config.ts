@@ -3,6 +3,7 @@
  * Gantry's own tunables). Numeric names carry their unit.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
 import { meteringShape } from './metering/metering-config.js';
@@ -110,7 +111,9 @@ const schema = z
     if (c.GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS < c.GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['GANTRY_ASYNC_THROTTLE_MAX_DELAY_MS'], message: 'must be at least GANTRY_ASYNC_THROTTLE_MIN_DELAY_MS' });
     }
-  });
+    })
+  // Beside the code and sockets, which the control plane owns already.
+  .transform((c) => ({ ...c, GANTRY_INTERNAL_TOKEN_FILE: c.GANTRY_INTERNAL_TOKEN_FILE ?? path.join(c.GANTRY_DATA_DIR, 'internal-token') }));
 
 export type ControlPlaneConfig = Readonly<z.output<typeof schema>>;
 

@@ -7,8 +7,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createPool, type Pool } from '../common/db.js';
-import { sleep } from '../common/deadline.js';
-import { readInternalToken } from '../common/stored-tokens.js';
 import type { Logger } from '../common/logger.js';
 import { opsRouter, probe } from '../common/ops-router.js';
 import { createRedis, RedisKeys, type Redis } from '../common/redis.js';
@@ -19,6 +17,7 @@ import { GatewayMetrics } from './http/gateway-metrics.js';
 import { gatewayErrorBody } from './http/gateway-responses.js';
 import { createRoutedHandler } from './http/routed-handler.js';
 import { RouteSync } from './routing/route-sync.js';
+import { resolveInternalToken } from './upstream/internal-token.js';
 import { NodeDirectory } from './upstream/node-directory.js';
 import { RemoteUpstream } from './upstream/remote-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
@@ -27,6 +26,8 @@ import { createWebsocketApis, type WebsocketApis } from './websocket/websocket-a
 export interface GatewayOverrides {
   /** When set (one-process mode), used instead of a remote control plane. */
   readonly upstream?: Upstream;
+  /** One-process mode: the control plane's token, read once it has started. */
+  readonly internalToken?: () => string;
 }
 
 export interface Gateway {
@@ -35,7 +36,7 @@ export interface Gateway {
 }
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-/** How long a gateway started before its control plane waits for the internal token. */
+/** How long a gateway started before its control plane waits for the internal token's file. */
 const TOKEN_WAIT_MS = 60_000;
 const MAX_HEADER_BYTES = 10_240;
 
@@ -84,7 +85,8 @@ function buildParts(config: GatewayConfig, logger: Logger): Parts {
 
 async function start(p: Parts, live: Live, overrides: GatewayOverrides): Promise<number> {
   const { config, logger } = p;
-  const internalToken = config.GANTRY_INTERNAL_TOKEN ?? (await waitForInternalToken(p.pool));
+  const internalToken =
+    overrides.internalToken?.() ?? (await resolveInternalToken(p.pool, { configured: config.GANTRY_INTERNAL_TOKEN, file: config.GANTRY_INTERNAL_TOKEN_FILE, waitMs: TOKEN_WAIT_MS }));
   const upstream = (live.upstream ??= new RemoteUpstream(p.nodes, { internalToken, connections: config.GANTRY_UPSTREAM_CONNECTIONS }));
   await Promise.all([p.subscriber.connect(), p.redis.connect()]);
   // One process (`npm start`) has its invoker in hand and no nodes to look for.
@@ -154,15 +156,6 @@ function buildServer(p: Parts, ws: WebsocketApis, routed: http.RequestListener):
   return srv;
 }
 
-async function waitForInternalToken(pool: Pool): Promise<string> {
-  const deadline = Date.now() + TOKEN_WAIT_MS;
-  for (;;) {
-    const token = await readInternalToken(pool).catch(() => undefined);
-    if (token !== undefined) return token;
-    if (Date.now() > deadline) throw new Error('no internal token: start the control plane first or set GANTRY_INTERNAL_TOKEN');
-    await sleep(500);
-  }
-}
 
 async function shutdown(p: Parts, live: Live): Promise<void> {
   const { logger } = p;

@@ -1,6 +1,6 @@
 /** The gateway's configuration, parsed once from the environment. */
 import { z } from 'zod';
-import { intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
+import { absolutePath, intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
 
 const schema = z.object({
   ...sharedShape,
@@ -8,6 +8,9 @@ const schema = z.object({
   GANTRY_BIND_HOST: z.string().default('0.0.0.0'),
   // The seed: used while Redis advertises no control-plane node (live nodes come from Redis).
   GANTRY_CONTROL_PLANE_URL: urlString('http://127.0.0.1:9000'),
+  // Without GANTRY_INTERNAL_TOKEN: the control plane's own default file (GANTRY_DATA_DIR's
+  // default), so both started on one machine without configuration agree.
+  GANTRY_INTERNAL_TOKEN_FILE: absolutePath.default('/var/lib/gantry/internal-token'),
   // How often the live control-plane nodes are reread from Redis (a dead node's key expires
   // within three of its heartbeats; this adds at most one interval).
   GANTRY_NODE_REFRESH_INTERVAL_MS: intFrom(1_000, 100, 60_000),

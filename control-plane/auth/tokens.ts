@@ -1,12 +1,14 @@
 /**
- * The admin token and the internal (gateway ⇄ control plane) token, per api.md: the admin token
- * is stored only as a sha256 hash; GANTRY_ADMIN_TOKEN, when set, replaces the stored hash; when
- * neither exists one is generated and printed once to stderr, never into the JSON log. The
- * internal token is stored hashed when configured, in plain text only when generated (below).
+ * The admin token and the internal (gateway ⇄ control plane) token, per api.md. Postgres holds
+ * only their sha256 hashes. The admin token: GANTRY_ADMIN_TOKEN, when set, replaces the stored
+ * hash; when neither exists one is generated and printed once to stderr, never into the JSON log.
+ * The internal token: GANTRY_INTERNAL_TOKEN, else the one in GANTRY_INTERNAL_TOKEN_FILE, which is
+ * created at first start (below).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Pool } from '../../common/db.js';
-import { ADMIN_HASH_KEY, INTERNAL_HASH_KEY, INTERNAL_TOKEN_KEY as INTERNAL_KEY } from '../../common/stored-tokens.js';
+import type { Pool, PoolClient } from '../../common/db.js';
+import { createTokenFile, readTokenFile } from '../../common/internal-token-file.js';
+import { ADMIN_HASH_KEY, INTERNAL_HASH_KEY, LEGACY_INTERNAL_TOKEN_KEY } from '../../common/stored-tokens.js';
 
 export { matchesHash } from '../../common/stored-tokens.js';
 
@@ -15,9 +17,19 @@ export interface Tokens {
   readonly internalToken: string;
 }
 
+/** Serialises the internal token's bootstrap between control planes starting on one database. */
+const INTERNAL_TOKEN_LOCK_KEY = 7_358_121_005;
+
 export async function bootstrapTokens(
   pool: Pool,
-  opts: { adminToken: string | undefined; internalToken: string | undefined; announce: (line: string) => void; warn?: (line: string) => void },
+  opts: {
+    adminToken: string | undefined;
+    internalToken: string | undefined;
+    /** Where the internal token is kept when `internalToken` is unset. */
+    internalTokenFile: string;
+    announce: (line: string) => void;
+    warn?: (line: string) => void;
+  },
 ): Promise<Tokens> {
   let adminHash: string;
   if (opts.adminToken !== undefined) {
@@ -29,52 +41,70 @@ export async function bootstrapTokens(
     if (stored === sha256Hex(generated)) opts.announce(`Gantry admin token (shown once, store it now): ${generated}`);
     adminHash = stored;
   }
-  const internalToken = opts.internalToken ?? (await generatedInternalToken(pool, opts.warn));
-  if (opts.internalToken !== undefined) await storeInternalHash(pool, opts.internalToken);
+  const internalToken = await inTransaction(pool, (client) =>
+    opts.internalToken !== undefined ? storeConfiguredHash(client, opts.internalToken) : fileInternalToken(client, opts.internalTokenFile, opts.warn),
+  );
   return { adminHash: Buffer.from(adminHash, 'hex'), internalToken };
 }
 
 /**
- * A configured internal token is stored only as its sha256, like the admin token, and a plain
- * copy left by an earlier start without the setting is deleted (in one transaction): gateways
- * then need GANTRY_INTERNAL_TOKEN too, which is what configuring it means.
+ * A configured internal token replaces the stored hash, like the admin token, and a plain copy
+ * left by an earlier version is deleted: gateways then need GANTRY_INTERNAL_TOKEN too, which is
+ * what configuring it means.
  */
-async function storeInternalHash(pool: Pool, token: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(
-      `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-      [INTERNAL_HASH_KEY, sha256Hex(token)],
-    );
-    await client.query('DELETE FROM settings WHERE key = $1', [INTERNAL_KEY]);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+async function storeConfiguredHash(client: PoolClient, token: string): Promise<string> {
+  await upsert(client, INTERNAL_HASH_KEY, sha256Hex(token));
+  await client.query('DELETE FROM settings WHERE key = $1', [LEGACY_INTERNAL_TOKEN_KEY]);
+  return token;
 }
 
 /**
- * Without GANTRY_INTERNAL_TOKEN the token is generated once and kept in `settings`, where
- * gateways and other nodes started without configuration read it: zero-configuration setups
- * (`docker compose up`, separate processes) keep working, at the price of a secret that whoever
- * can read the database can use. A hash left by a configured start is dropped: it no longer applies.
+ * Without GANTRY_INTERNAL_TOKEN the token lives in GANTRY_INTERNAL_TOKEN_FILE (created once when
+ * absent) and Postgres keeps its hash, which tells every later start, gateways included, whether
+ * it has the token the others use. A start with another token (or none) fails rather than replace
+ * one that running processes hold. The plain `internal_token` row of earlier versions moves into
+ * the file and gives way to its hash, in the caller's transaction: a failure leaves the row.
  */
-async function generatedInternalToken(pool: Pool, warn: ((line: string) => void) | undefined): Promise<string> {
-  await pool.query('DELETE FROM settings WHERE key = $1', [INTERNAL_HASH_KEY]);
-  warn?.('GANTRY_INTERNAL_TOKEN is not set: the internal token is kept in Postgres in plain text; set it (at least 32 characters) on every control plane and gateway to store only its hash');
-  return insertIfAbsent(pool, INTERNAL_KEY, randomBytes(32).toString('base64url'));
+async function fileInternalToken(client: PoolClient, file: string, warn: ((line: string) => void) | undefined): Promise<string> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [INTERNAL_TOKEN_LOCK_KEY]);
+  const rows = (await client.query<{ key: string; value: string }>('SELECT key, value FROM settings WHERE key = ANY($1)', [[LEGACY_INTERNAL_TOKEN_KEY, INTERNAL_HASH_KEY]])).rows;
+  const plain = rows.find((r) => r.key === LEGACY_INTERNAL_TOKEN_KEY)?.value;
+  const storedHash = rows.find((r) => r.key === INTERNAL_HASH_KEY)?.value;
+  const inFile = await readTokenFile(file);
+  if (plain !== undefined) {
+    const token = inFile ?? (await createTokenFile(file, plain));
+    if (token !== plain) throw mismatch(file, 'the internal token an earlier version kept in Postgres (settings row internal_token)');
+    await upsert(client, INTERNAL_HASH_KEY, sha256Hex(token));
+    await client.query('DELETE FROM settings WHERE key = $1', [LEGACY_INTERNAL_TOKEN_KEY]);
+    warn?.(`the internal token is moved from Postgres into GANTRY_INTERNAL_TOKEN_FILE (${file}); Postgres keeps only its sha256: give gateways that file or GANTRY_INTERNAL_TOKEN`);
+    return token;
+  }
+  if (storedHash !== undefined) {
+    if (inFile === undefined) {
+      throw new Error(
+        `GANTRY_INTERNAL_TOKEN_FILE ${file} does not exist, but another start stored the hash of the internal token that gateways and control planes use: give this control plane that token (the same file, or GANTRY_INTERNAL_TOKEN); to replace it everywhere, delete the settings row internal_token_sha256 and restart every process with the new token`,
+      );
+    }
+    if (sha256Hex(inFile) !== storedHash) throw mismatch(file, 'the one whose hash another start stored (settings row internal_token_sha256)');
+    return inFile;
+  }
+  const token = inFile ?? (await createTokenFile(file, randomBytes(32).toString('base64url')));
+  await upsert(client, INTERNAL_HASH_KEY, sha256Hex(token));
+  return token;
+}
+
+function mismatch(file: string, other: string): Error {
+  return new Error(
+    `GANTRY_INTERNAL_TOKEN_FILE ${file} holds another internal token than ${other}, which other processes use: give this control plane that token (the same file, or GANTRY_INTERNAL_TOKEN); to replace it everywhere, delete the settings row internal_token_sha256 and restart every process with the new token`,
+  );
 }
 
 export function sha256Hex(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-async function upsert(pool: Pool, key: string, value: string): Promise<void> {
-  await pool.query(
+async function upsert(db: Pool | PoolClient, key: string, value: string): Promise<void> {
+  await db.query(
     `INSERT INTO settings (key, value) VALUES ($1, $2)
      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
     [key, value],
@@ -86,4 +116,19 @@ async function insertIfAbsent(pool: Pool, key: string, value: string): Promise<s
   await pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
   const r = await pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
   return r.rows[0]?.value ?? value;
+}
+
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
 }

@@ -34,6 +34,8 @@ const shared = {
   REDIS_URL: TEST_REDIS_URL,
   GANTRY_REDIS_PREFIX: prefix,
   GANTRY_ADMIN_TOKEN: token,
+  // Nodes with data directories of their own share the token as nodes on several machines do.
+  GANTRY_INTERNAL_TOKEN: `test-internal-token-${randomBytes(16).toString('hex')}`,
   GANTRY_BIND_HOST: '127.0.0.1',
   GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
   GANTRY_STEM_CELLS_PER_RUNTIME: '0',

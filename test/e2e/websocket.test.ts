@@ -397,6 +397,7 @@ t.test('a gateway process that dies: its connections are gone within the TTL and
       REDIS_URL: TEST_REDIS_URL,
       GANTRY_REDIS_PREFIX: stack.redisPrefix,
       GANTRY_CONTROL_PLANE_URL: stack.controlPlaneUrl,
+      GANTRY_INTERNAL_TOKEN_FILE: stack.internalTokenFile,
       GANTRY_GATEWAY_PORT: String(childPort),
       GANTRY_BIND_HOST: '127.0.0.1',
       GANTRY_WS_REGISTRY_TTL_MS: '1000',

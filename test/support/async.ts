@@ -51,6 +51,8 @@ export async function secondControlPlane(t: Test, stack: Stack, onLog?: (line: R
     GANTRY_REDIS_PREFIX: stack.redisPrefix,
     GANTRY_ADMIN_TOKEN: stack.token,
     GANTRY_DATA_DIR: dataDir,
+    // The first node's token: one installation has one.
+    GANTRY_INTERNAL_TOKEN_FILE: stack.internalTokenFile,
     GANTRY_NODE_ID: nodeId,
     GANTRY_CONTROL_PLANE_PORT: '0',
     GANTRY_BIND_HOST: '127.0.0.1',

@@ -29,6 +29,8 @@ export interface Stack {
   readonly databaseUrl: string;
   readonly redisPrefix: string;
   readonly dataDir: string;
+  /** The internal token's file: the control plane creates it, every gateway of the stack reads it. */
+  readonly internalTokenFile: string;
   /** The Docker network functions with network "default" join. */
   readonly functionNetwork: string;
   /** Admin API call with the admin token; JSON bodies are serialised. */
@@ -65,6 +67,8 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     GANTRY_REDIS_PREFIX: `test:${id}:`,
     GANTRY_ADMIN_TOKEN: token,
     GANTRY_DATA_DIR: dataDir,
+    // The zero-configuration default, spelled out for the gateways (theirs is another path).
+    GANTRY_INTERNAL_TOKEN_FILE: path.join(dataDir, 'internal-token'),
     GANTRY_NODE_ID: nodeId,
     GANTRY_CONTROL_PLANE_PORT: '0',
     GANTRY_GATEWAY_PORT: '0',
@@ -112,6 +116,7 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     databaseUrl,
     redisPrefix: env.GANTRY_REDIS_PREFIX,
     dataDir,
+    internalTokenFile: env.GANTRY_INTERNAL_TOKEN_FILE,
     functionNetwork,
     admin: (method, p, body, headers = {}) =>
       fetch(controlPlaneUrl + p, {
