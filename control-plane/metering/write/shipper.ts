@@ -104,8 +104,14 @@ export class Shipper {
         await this.deps.spool.markShipped(head.batch);
         backoffMs = this.opts.retryMinMs;
       } catch (e) {
-        // What else is in flight may commit or not: it is all handed out again (idempotent).
-        await Promise.all(inFlight.map((f) => f.result));
+        // What else is in flight may commit or not: it is all handed out again (idempotent). Rows
+        // a discarded batch did commit are new all the same (its resend finds them present).
+        const settled = await Promise.all(inFlight.map((f) => f.result));
+        settled.forEach((r, i) => {
+          if (typeof r !== 'number') return;
+          this.stats.inserted += r;
+          if (inFlight[i]?.batch.recovered) this.replay.inserted += r;
+        });
         inFlight = [];
         this.deps.spool.rewind();
         this.stats.failures += 1;
