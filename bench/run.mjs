@@ -116,6 +116,9 @@ const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 1_320_000); // whole run (metering'
 const DB_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RESULTS_FILE = path.join(ROOT, 'bench', 'results', 'latest.json');
+/** `npm run bench:runtimes`: only section 5 (per runtime), written to its own results file. */
+const RUNTIMES_ONLY = process.env.BENCH_ONLY === 'runtimes';
+const RUNTIMES_FILE = path.join(ROOT, 'bench', 'results', 'runtimes.json');
 
 const HANDLER_SRC = "exports.handler = async (e) => ({statusCode: 200, body: 'ok'});\n";
 
@@ -416,6 +419,21 @@ async function main() {
   const tDirect = target('direct', cpUrl, invokeOpts);
   const tRouted = target('routed', gwUrl, routedOpts);
   targets.push(tDirect, tRouted);
+  const stemCellWaitMs = RUNTIMES_ONLY ? 60_000 : 15_000;
+  const runtimeArgs = (url) => ({
+    root: ROOT,
+    admin: url === cpUrl ? admin : adminClient(url, token),
+    invokeTarget: (name, p) => target(name, url, { ...invokeOpts, path: p, check: () => true }),
+    imagePresent: (image) => docker.getImage(image).inspect().then(() => true, () => false),
+    makeZip,
+    interleaved,
+    runSequential,
+    log,
+    coldSamples: RUNTIME_COLD_SAMPLES,
+    requests: RUNTIME_REQUESTS,
+    scenarioMs: SCENARIO_MS,
+  });
+  if (RUNTIMES_ONLY) return runtimesOnly({ runtimeArgs, cp, gw, env: { ...baseEnv, GANTRY_STEM_CELLS_PER_RUNTIME: String(STEM_CELLS) }, cpUrl, stemCellWaitMs });
 
   // First call of the warm function: a cold start (new container) through the direct invoke API.
   const firstCall = await tDirect.once();
@@ -482,19 +500,6 @@ async function main() {
   await auth.close();
 
   log('phase 1: runtimes (first call on a new container, warm latency)');
-  const runtimeArgs = (url) => ({
-    root: ROOT,
-    admin: url === cpUrl ? admin : adminClient(url, token),
-    invokeTarget: (name, p) => target(name, url, { ...invokeOpts, path: p, check: () => true }),
-    imagePresent: (image) => docker.getImage(image).inspect().then(() => true, () => false),
-    makeZip,
-    interleaved,
-    runSequential,
-    log,
-    coldSamples: RUNTIME_COLD_SAMPLES,
-    requests: RUNTIME_REQUESTS,
-    scenarioMs: SCENARIO_MS,
-  });
   const runtimeRows = await benchRuntimes(runtimeArgs(cpUrl));
 
   const websocket = await benchWebsocket({ admin, gwUrl, env: env1, log });
@@ -602,7 +607,7 @@ async function main() {
 
   const asyncBurst = await benchAsync({ cpUrl: cpUrl2, token, databaseUrl, admin: admin2 });
   log('phase 2: runtimes (first call on a stem cell)');
-  const stemByRuntime = await benchStemCells({ ...runtimeArgs(cpUrl2), waitForStemCell: (runtime) => waitForStemCells(cpUrl2, 1, 15_000, runtime) });
+  const stemByRuntime = await benchStemCells({ ...runtimeArgs(cpUrl2), waitForStemCell: (runtime) => waitForStemCells(cpUrl2, 1, stemCellWaitMs, runtime) });
 
   await stopChild(one, 60_000);
   await stopChild(baseline.handle);
@@ -648,6 +653,30 @@ async function main() {
   await writeFile(RESULTS_FILE, JSON.stringify(json, null, 2) + '\n');
   process.stdout.write(JSON.stringify(json) + '\n');
   log(`wrote ${path.relative(ROOT, RESULTS_FILE)}`);
+}
+
+/**
+ * Section 5 alone: every runtime's first call on a new container and warm latency (control plane
+ * and gateway as separate processes, no stem cells), then its first call on a stem cell (one
+ * process, stem cells on), on the same machine in one run.
+ */
+async function runtimesOnly({ runtimeArgs, cp, gw, env, cpUrl, stemCellWaitMs }) {
+  log('runtimes: first call on a new container, warm latency');
+  const rows = await benchRuntimes(runtimeArgs(cpUrl));
+  await stopChild(gw);
+  await stopChild(cp, 60_000);
+  const [port, gwPort] = [await freePort(), await freePort()];
+  const url = `http://${HOST}:${port}`;
+  const one = spawnChild('one-process', ['dist/main.js'], childEnv({ ...env, GANTRY_CONTROL_PLANE_PORT: String(port), GANTRY_GATEWAY_PORT: String(gwPort), GANTRY_PUBLIC_URL: `http://${HOST}:${gwPort}` }));
+  await waitReady(one, `${url}/readyz`);
+  log('runtimes: first call on a stem cell');
+  const stem = await benchStemCells({ ...runtimeArgs(url), waitForStemCell: (runtime) => waitForStemCells(url, 1, stemCellWaitMs, runtime) });
+  await stopChild(one, 60_000);
+  const { lines, json } = formatRuntimes(rows, stats, stem);
+  const out = { finishedAt: new Date().toISOString(), loadAverageAtEnd: r2(loadavg()[0]), runtimes: json };
+  process.stdout.write(`${lines.join('\n')}\n${JSON.stringify(out)}\n`);
+  await writeFile(RUNTIMES_FILE, JSON.stringify(out, null, 2) + '\n');
+  log(`wrote ${path.relative(ROOT, RUNTIMES_FILE)}`);
 }
 
 async function probeLedgerInsert() {
