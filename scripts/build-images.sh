@@ -510,5 +510,12 @@ build_one() {
 
 ((${#NAMES[@]} > 0)) || NAMES=("${ALL_RUNTIMES[@]}")
 for name in "${NAMES[@]}"; do build_one "$name"; done
-log "runtime images built: ${NAMES[*]}"
-((${#SKIPPED[@]} == 0)) || log "skipped (they need a registry): ${SKIPPED[*]}"
+if ((${#SKIPPED[@]} == 0)); then
+  log "runtime images built: ${NAMES[*]}"
+else
+  built=" ${NAMES[*]} "
+  for s in "${SKIPPED[@]}"; do built="${built/ $s / }"; done
+  built="$(echo $built)"
+  log "runtime images built: ${built:-none}"
+  log "skipped (they need a registry): ${SKIPPED[*]}"
+fi
