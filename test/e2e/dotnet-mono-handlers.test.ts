@@ -43,6 +43,14 @@ await t.test('a constructor that throws is an init error carrying the exception 
   t.match(body.cause, { errorType: 'InvalidOperationException', errorMessage: 'the constructor failed' });
 });
 
+// Unbounded, the copy would run until the memory limit (Runtime.OutOfMemory) or the timeout.
+await t.test('a Stream result that never ends is read only past the limit: ResponseSizeTooLarge, not an exhausted process', async (t) => {
+  await deployFunction(t, stack, 'endless', fixtures.code, { runtime: 'dotnet-mono', handler: 'Contract::Contract.Streams::Endless', memoryMb: 128, timeoutMs: 30_000 });
+  const { res, body } = await invoke('endless');
+  t.equal(res.headers.get('x-gantry-function-error'), 'Unhandled');
+  t.equal(body.errorType, 'Function.ResponseSizeTooLarge', JSON.stringify(body));
+});
+
 const loadErrors: readonly [string, string, string][] = [
   ['missing-type', 'Contract::Contract.Nope::Echo', "Unable to load type 'Contract.Nope' from assembly 'Contract'."],
   ['missing-method', 'Contract::Contract.Function::Nope', "Unable to find method 'Nope' in type 'Contract.Function' from assembly 'Contract': Found no methods matching method name 'Nope'."],
