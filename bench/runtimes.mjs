@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -46,6 +46,17 @@ async function variants(root, log) {
     log(`runtimes: no compiled provided bootstrap (cc failed: ${e.message.split('\n')[0]})`);
   } finally {
     await rm(build, { recursive: true, force: true });
+  }
+  // dotnet-mono: a (Stream) -> Stream echo compiled here with the host's mcs.
+  const cs = await mkdtemp(path.join(tmpdir(), 'gantry-bench-cs-'));
+  try {
+    await writeFile(path.join(cs, 'Echo.cs'), 'namespace Echo { public class Function { public static System.IO.Stream Handler(System.IO.Stream input) { return input; } } }\n');
+    await promisify(execFile)('mcs', ['-nologo', '-target:library', `-out:${path.join(cs, 'Echo.dll')}`, path.join(cs, 'Echo.cs')], { timeout: 120_000 });
+    list.push({ label: 'dotnet-mono', runtime: 'dotnet-mono', handler: 'Echo::Echo.Function::Handler', files: [{ name: 'Echo.dll', content: await readFile(path.join(cs, 'Echo.dll')) }] });
+  } catch (e) {
+    log(`runtimes: no dotnet-mono echo (mcs failed: ${e.message.split('\n')[0]})`);
+  } finally {
+    await rm(cs, { recursive: true, force: true });
   }
   return list;
 }
@@ -105,7 +116,7 @@ export async function benchRuntimes(d) {
 }
 
 /** The variants a stem cell can serve: one per specialisable runtime (the first of each). */
-const STEM_CELL_RUNTIMES = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3'];
+const STEM_CELL_RUNTIMES = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'dotnet-mono'];
 
 /**
  * First calls served by a stem cell, per specialisable runtime: before each sample, waits until the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build Gantry's runtime images (npm run images): gantry/<id>:latest for nodejs20, nodejs22,
-# nodejs24, python3.11, python3.13, ruby3.3 and provided, or only the ids named on the command line.
+# nodejs24, python3.11, python3.13, ruby3.3, provided, dotnet-mono, and (registry only) dotnet8
+# and powershell, or only the ids named on the command line.
 #
 # Two ways, chosen automatically per image:
 #   registry: a `docker pull` of the public base answers within GANTRY_PULL_TIMEOUT_S (20 s)
@@ -25,6 +26,7 @@
 # Environment:
 #   GANTRY_DEBIAN_MIRROR   override the Debian mirror (default: read from the apt sources)
 #   GANTRY_PULL_TIMEOUT_S  registry probe timeout in seconds (default 20)
+#   GANTRY_POWERSHELL_BASE the official PowerShell 7 image to build powershell from (unset: skipped)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -418,8 +420,79 @@ build_provided() {
   finish_image "$image"
 }
 
+# ----------------------------------------------------------------- dotnet-mono
+# C# on Debian trixie's Mono (6.12): runtime-images/dotnet-mono, whose build stage compiles the
+# runtime client and Gantry's Amazon.Lambda.Core with Mono's compiler. The registry path starts
+# from debian:trixie-slim, the local one from the trixie base; both install Debian's mono-runtime.
+# The version label is what the built `mono` stage reports (e.g. 6.12.0.199).
+build_dotnet_mono() {
+  local dir="$ROOT/runtime-images/dotnet-mono"
+  local image=gantry/dotnet-mono:latest
+  local ctx dockerfile
+  ctx="$(runtime_context "$dir")"
+  if registry_reachable debian:trixie-slim; then
+    dockerfile=Dockerfile
+  else
+    build_debian_base trixie
+    dockerfile=Dockerfile.local
+  fi
+  cp "$dir/$dockerfile" "$ctx/Dockerfile"
+  local stage version stage_log
+  stage_log="$(make_tmp)/stage.log"
+  if ! stage="$(docker build -q --target mono "$ctx" 2>"$stage_log")"; then
+    tail -n 30 "$stage_log" >&2
+    die "docker build of the mono stage of $image failed (log above)"
+  fi
+  stage="$(tail -n 1 <<<"$stage")"
+  version="$(docker run --rm --network none --entrypoint /bin/sh "$stage" -c 'mono --version | sed -n "1s/.*version \([0-9.]*\).*/\1/p"')" ||
+    die "cannot run mono in the mono stage of $image"
+  [[ "$version" == 6.* ]] || die "the mono stage of $image has Mono '$version'; dotnet-mono needs Mono 6.*"
+  log "building $image ($dockerfile, Mono $version)"
+  docker_build "$image" "$ctx" dotnet-mono "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version"
+  verify_image "$image" dotnet-mono 6. /bin/sh -c 'mono --version | sed -n "1s/.*version \([0-9.]*\).*/\1/p"'
+  finish_image "$image"
+}
+
+# ----------------------------------------------------------------- registry only
+# build_registry_only ID PUBLIC_BASE: runtimes with no Debian package to build from (dotnet8,
+# powershell) come only from their official images. Without a registry they are skipped, said
+# plainly, and the build goes on.
+build_registry_only() {
+  local id="$1" public_base="$2"
+  local dir="$ROOT/runtime-images/$id"
+  local image="gantry/$id:latest"
+  if [[ -z "$public_base" ]]; then
+    log "SKIPPED $id: set GANTRY_POWERSHELL_BASE to the official PowerShell 7 image (Debian 12 flavour) to build it"
+    SKIPPED+=("$id")
+    return 0
+  fi
+  if [[ "$MODE" == local ]] || ! registry_reachable "$public_base"; then
+    log "SKIPPED $id: it needs a registry (built only from the official image $public_base, which cannot be pulled here)"
+    SKIPPED+=("$id")
+    return 0
+  fi
+  local ctx version
+  ctx="$(runtime_context "$dir")"
+  cp "$dir/Dockerfile" "$ctx/Dockerfile"
+  # Both run their runtime behind the relay of the provided image.
+  cp -R "$ROOT/runtime-images/provided/relay" "$ctx/relay"
+  version="$(docker run --rm --network none --entrypoint /bin/sh "$public_base" -c "${REGISTRY_VERSION[$id]}")" ||
+    die "cannot read the version from $public_base"
+  log "building $image from $public_base ($version)"
+  docker_build "$image" "$ctx" "$id" "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version" --build-arg "BASE=$public_base"
+  verify_image "$image" "$id" "${REGISTRY_VERSION_PREFIX[$id]}" /bin/sh -c "${REGISTRY_VERSION[$id]}"
+  finish_image "$image"
+}
+# What each registry-only image reports as its version (a shell command), and the prefix its id needs.
+declare -A REGISTRY_VERSION=(
+  [dotnet8]='dotnet --list-runtimes | sed -n "s/^Microsoft.NETCore.App \([0-9.]*\) .*/\1/p" | tail -n 1'
+  [powershell]="pwsh -NoLogo -NoProfile -Command '\$PSVersionTable.PSVersion.ToString()'"
+)
+declare -A REGISTRY_VERSION_PREFIX=([dotnet8]=8. [powershell]=7.)
+SKIPPED=()
+
 # ----------------------------------------------------------------- which
-ALL_RUNTIMES=(nodejs20 nodejs22 nodejs24 python3.11 python3.13 ruby3.3 provided)
+ALL_RUNTIMES=(nodejs20 nodejs22 nodejs24 python3.11 python3.13 ruby3.3 provided dotnet-mono dotnet8 powershell)
 
 build_one() {
   case "$1" in
@@ -428,10 +501,21 @@ build_one() {
     python3.13) build_python 3.13 trixie ;;
     ruby3.3) build_ruby ;;
     provided) build_provided ;;
+    dotnet-mono) build_dotnet_mono ;;
+    dotnet8) build_registry_only dotnet8 amazon/aws-lambda-dotnet:8 ;;
+    powershell) build_registry_only powershell "${GANTRY_POWERSHELL_BASE:-}" ;;
     *) die "unknown runtime '$1' (known: ${ALL_RUNTIMES[*]})" ;;
   esac
 }
 
 ((${#NAMES[@]} > 0)) || NAMES=("${ALL_RUNTIMES[@]}")
 for name in "${NAMES[@]}"; do build_one "$name"; done
-log "runtime images built: ${NAMES[*]}"
+if ((${#SKIPPED[@]} == 0)); then
+  log "runtime images built: ${NAMES[*]}"
+else
+  built=" ${NAMES[*]} "
+  for s in "${SKIPPED[@]}"; do built="${built/ $s / }"; done
+  built="$(echo $built)"
+  log "runtime images built: ${built:-none}"
+  log "skipped (they need a registry): ${SKIPPED[*]}"
+fi

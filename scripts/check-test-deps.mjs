@@ -6,7 +6,7 @@ import net from 'node:net';
 
 const pgUrl = new URL(process.env.GANTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 const redisUrl = new URL(process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-const images = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'provided'].map((id) => `gantry/${id}:latest`);
+const images = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'provided', 'dotnet-mono'].map((id) => `gantry/${id}:latest`);
 
 function reachable(host, port) {
   return new Promise((resolve) => {
@@ -34,6 +34,8 @@ if (!docker(['info'])) missing.push('a running Docker engine (npm run services)'
 else for (const image of images) if (!docker(['image', 'inspect', image])) missing.push(`the runtime image ${image} (npm run images)`);
 // The provided conformance suite compiles a C bootstrap, statically (gcc and libc6-dev).
 if (!runs('cc', ['--version'])) missing.push('a C compiler, cc (npm run services)');
+// The dotnet-mono suites compile their C# fixtures with Mono's compiler.
+if (!runs('mcs', ['--version'])) missing.push("Mono's C# compiler, mcs (npm run services)");
 // The function firewall's tests install and remove iptables rules of their own.
 if (!runs('iptables', ['-w', '5', '-S', 'INPUT'])) missing.push('a usable iptables, as root (npm run services)');
 // The async robustness test kills and restarts a redis-server of its own (never the shared one).

@@ -67,8 +67,11 @@ install_packages() {
   dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q 'install ok installed' || missing+=(libc6-dev)
   # The provided-runtime tests build a Go function (CGO_ENABLED=0) with Debian's Go.
   command -v go >/dev/null 2>&1 || missing+=(golang-go)
+  # The dotnet-mono tests compile their C# fixtures with Mono's compiler (DataContract JSON in one).
+  command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs)
+  dpkg-query -W -f='${Status}' libmono-system-runtime-serialization4.0-cil 2>/dev/null | grep -q 'install ok installed' || missing+=(libmono-system-runtime-serialization4.0-cil)
   if ((${#missing[@]} == 0)); then
-    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go present"
+    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go mono-mcs present"
     return 0
   fi
   say packages "installing: ${missing[*]}"

@@ -1,7 +1,8 @@
 /**
  * The create-time handler check of api.md: for the nodejs, python and ruby runtimes, a zip with no
  * file that can hold the handler's module is rejected with 400; for provided, a zip without an executable
- * `bootstrap` at its root (the extraction keeps the exec bit). Anything subtler (a missing export,
+ * `bootstrap` at its root (the extraction keeps the exec bit); for .NET, a handler not of the form
+ * `Assembly::Namespace.Class::Method` or a zip without that assembly at its root. Anything subtler (a missing export,
  * a syntax error, a bootstrap that cannot run) is left to the runtime, which reports it as an
  * init error at invoke, as Lambda does.
  */
@@ -20,6 +21,7 @@ export function missingHandlerModule(runtime: string, handler: string, entries: 
   if (runtime.startsWith('python')) return checkPython(handler, names);
   if (runtime.startsWith('ruby')) return checkRuby(handler, names);
   if (runtime === 'provided') return checkBootstrap(handler, entries);
+  if (runtime === 'dotnet-mono' || runtime === 'dotnet8') return checkDotnet(handler, names);
   return undefined;
 }
 
@@ -89,4 +91,14 @@ function checkPython(handler: string, names: Set<string>): string | undefined {
   if (candidates.some((c) => names.has(c))) return undefined;
   if ([...names].some((n) => n.startsWith(`${modulePath}.`) && n.endsWith('.so'))) return undefined;
   return `The code has no file for handler module "${modulePath}" (looked for ${candidates.join(', ')}).`;
+}
+
+/** .NET loads `Assembly::Namespace.Class::Method` from Assembly.dll (or .exe) at the zip's root. */
+function checkDotnet(handler: string, names: Set<string>): string | undefined {
+  const parts = handler.split('::').map((p) => p.trim());
+  if (parts.length !== 3 || parts.some((p) => p === '')) return `Handler "${handler}" must have the form Assembly::Namespace.Class::Method.`;
+  const assembly = parts[0] as string;
+  const candidates = [`${assembly}.dll`, `${assembly}.exe`];
+  if (candidates.some((c) => names.has(c))) return undefined;
+  return `The code has no assembly "${assembly}" at its root (looked for ${candidates.join(', ')}).`;
 }

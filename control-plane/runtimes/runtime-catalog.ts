@@ -27,6 +27,11 @@ const DEFINITIONS: readonly RuntimeDefinition[] = [
   // go1.x (retired by Lambda) ran the executable its handler names: a zip without a bootstrap
   // runs that executable here (gantry-relay), so a go1.x function moves over as it is.
   { id: 'provided', awsNames: ['provided.al2023', 'provided.al2', 'go1.x'], specializable: false },
+  // C# on Mono: assemblies for .NET Framework 4.x / netstandard2.0. Not an AWS runtime, so no AWS name.
+  { id: 'dotnet-mono', awsNames: [], specializable: true },
+  // Built only from official images, so present only where a registry was reachable at build time.
+  { id: 'dotnet8', awsNames: [], specializable: false },
+  { id: 'powershell', awsNames: [], specializable: false },
 ];
 
 export const KNOWN_RUNTIMES: readonly string[] = DEFINITIONS.map((d) => d.id);

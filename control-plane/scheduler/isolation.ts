@@ -131,6 +131,7 @@ function executionEnv(runtime: string): Record<string, string> {
   if (runtime.startsWith('nodejs')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}.x` };
   if (runtime.startsWith('python')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
   if (runtime.startsWith('ruby')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
+  if (runtime.startsWith('dotnet') || runtime === 'powershell') return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
   return {};
 }
 

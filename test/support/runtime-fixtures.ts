@@ -89,3 +89,30 @@ export async function rubyFixture(): Promise<RuntimeFixture> {
     stemCells: true,
   };
 }
+
+export function dotnetMonoFixture(code: Buffer): RuntimeFixture {
+  return {
+    runtime: 'dotnet-mono',
+    code,
+    handlers: {
+      echo: 'Contract::Contract.Function::Echo',
+      counter: 'Contract::Contract.Function::Counter',
+      context: 'Contract::Contract.Function::Context',
+      env: 'Contract::Contract.Function::Env',
+      fail: 'Contract::Contract.Function::Fail',
+      sleep: 'Contract::Contract.Function::Sleep',
+      big: 'Contract::Contract.Function::Big',
+      binary: 'Contract::Contract.Function::Binary',
+      print: 'Contract::Contract.Function::Print',
+      initError: 'Contract::Contract.InitFail::Handler',
+    },
+    failErrorType: 'InvalidOperationException',
+    traceKey: 'stackTrace',
+    // As AWS's .NET runtime: the constructor's exception arrives wrapped by reflection.
+    initErrorType: 'TargetInvocationException',
+    executionEnv: 'AWS_Lambda_dotnet-mono',
+    binary: 'raw',
+    version: /^6\.\d+\.\d+\.\d+$/,
+    stemCells: true,
+  };
+}
