@@ -1,4 +1,5 @@
 /** The gateway's configuration, parsed once from the environment. */
+import path from 'node:path';
 import { z } from 'zod';
 import { absolutePath, intFrom, parseConfig, sharedShape, urlString, type Env } from '../common/config.js';
 
@@ -8,9 +9,8 @@ const schema = z.object({
   GANTRY_BIND_HOST: z.string().default('0.0.0.0'),
   // The seed: used while Redis advertises no control-plane node (live nodes come from Redis).
   GANTRY_CONTROL_PLANE_URL: urlString('http://127.0.0.1:9000'),
-  // Without GANTRY_INTERNAL_TOKEN: the control plane's own default file (GANTRY_DATA_DIR's
-  // default), so both started on one machine without configuration agree.
-  GANTRY_INTERNAL_TOKEN_FILE: absolutePath.default('/var/lib/gantry/internal-token'),
+  // Read only for the default of GANTRY_INTERNAL_TOKEN_FILE below.
+  GANTRY_DATA_DIR: absolutePath.default('/var/lib/gantry'),
   // How often the live control-plane nodes are reread from Redis (a dead node's key expires
   // within three of its heartbeats; this adds at most one interval).
   GANTRY_NODE_REFRESH_INTERVAL_MS: intFrom(1_000, 100, 60_000),
@@ -47,7 +47,10 @@ const schema = z.object({
   GANTRY_WS_SEND_QUEUE_BYTES: intFrom(1024 * 1024, 1024, 256 * 1024 * 1024),
   // A dead gateway's connections stop counting as alive this long after its last heartbeat.
   GANTRY_WS_REGISTRY_TTL_MS: intFrom(15_000, 300, 600_000),
-});
+})
+  // Without GANTRY_INTERNAL_TOKEN: the file the control plane makes by default, beside its data, so
+  // processes started with the same environment agree without more configuration.
+  .transform((c) => ({ ...c, GANTRY_INTERNAL_TOKEN_FILE: c.GANTRY_INTERNAL_TOKEN_FILE ?? path.join(c.GANTRY_DATA_DIR, 'internal-token') }));
 
 export type GatewayConfig = Readonly<z.output<typeof schema>>;
 
