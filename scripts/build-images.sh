@@ -491,8 +491,43 @@ declare -A REGISTRY_VERSION=(
 declare -A REGISTRY_VERSION_PREFIX=([dotnet8]=8. [powershell]=7.)
 SKIPPED=()
 
+# ----------------------------------------------------------------- java
+# build_java: gantry/java21 from runtime-images/java: Debian trixie's openjdk-21-jre-headless and
+# Jackson packages (debian:trixie-slim, or the trixie base without a registry), the runtime client
+# compiled in a JDK build stage. The version label is what the built jre stage's java reports.
+build_java() {
+  local dir="$ROOT/runtime-images/java"
+  local image=gantry/java21:latest
+  local public_base=debian:trixie-slim
+  local ctx dockerfile
+  ctx="$(runtime_context "$dir")"
+  if registry_reachable "$public_base"; then
+    dockerfile=Dockerfile
+    log "building $image from $public_base"
+  else
+    build_debian_base trixie
+    dockerfile=Dockerfile.local
+    log "building $image from $(base_image trixie) with Debian's openjdk-21-jre-headless"
+  fi
+  cp "$dir/$dockerfile" "$ctx/Dockerfile"
+  local stage version stage_log
+  local java_version=(/bin/sh -c 'java -version 2>&1 | sed -n "1s/^[^\"]*\"\([^\"]*\)\".*/\1/p"')
+  stage_log="$(make_tmp)/stage.log"
+  if ! stage="$(docker build -q --target jre "$ctx" 2>"$stage_log")"; then
+    tail -n 30 "$stage_log" >&2
+    die "docker build of the jre stage of $image failed (log above)"
+  fi
+  stage="$(tail -n 1 <<<"$stage")"
+  version="$(docker run --rm --network none --entrypoint "${java_version[0]}" "$stage" "${java_version[@]:1}")" ||
+    die "cannot run java in the jre stage of $image"
+  [[ "$version" == 21.* ]] || die "the jre stage of $image has Java $version; java21 needs 21.*"
+  docker_build "$image" "$ctx" java21 "$version" --build-arg "GANTRY_RUNTIME_VERSION=$version"
+  verify_image "$image" java21 21. "${java_version[@]}"
+  finish_image "$image"
+}
+
 # ----------------------------------------------------------------- which
-ALL_RUNTIMES=(nodejs20 nodejs22 nodejs24 python3.11 python3.13 ruby3.3 provided dotnet-mono dotnet8 powershell)
+ALL_RUNTIMES=(nodejs20 nodejs22 nodejs24 python3.11 python3.13 ruby3.3 java21 provided dotnet-mono dotnet8 powershell)
 
 build_one() {
   case "$1" in
@@ -500,6 +535,7 @@ build_one() {
     python3.11) build_python 3.11 bookworm ;;
     python3.13) build_python 3.13 trixie ;;
     ruby3.3) build_ruby ;;
+    java21) build_java ;;
     provided) build_provided ;;
     dotnet-mono) build_dotnet_mono ;;
     dotnet8) build_registry_only dotnet8 amazon/aws-lambda-dotnet:8 ;;

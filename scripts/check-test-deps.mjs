@@ -6,7 +6,7 @@ import net from 'node:net';
 
 const pgUrl = new URL(process.env.GANTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 const redisUrl = new URL(process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-const images = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'provided', 'dotnet-mono'].map((id) => `gantry/${id}:latest`);
+const images = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'java21', 'provided', 'dotnet-mono'].map((id) => `gantry/${id}:latest`);
 
 function reachable(host, port) {
   return new Promise((resolve) => {
@@ -36,6 +36,8 @@ else for (const image of images) if (!docker(['image', 'inspect', image])) missi
 if (!runs('cc', ['--version'])) missing.push('a C compiler, cc (npm run services)');
 // The dotnet-mono suites compile their C# fixtures with Mono's compiler.
 if (!runs('mcs', ['--version'])) missing.push("Mono's C# compiler, mcs (npm run services)");
+// The java21 conformance suite compiles its fixture functions (javac --release 17).
+if (!runs('javac', ['-version'])) missing.push('a Java compiler, javac 17 or later (npm run services)');
 // The function firewall's tests install and remove iptables rules of their own.
 if (!runs('iptables', ['-w', '5', '-S', 'INPUT'])) missing.push('a usable iptables, as root (npm run services)');
 // The async robustness test kills and restarts a redis-server of its own (never the shared one).
@@ -45,4 +47,4 @@ if (missing.length > 0) {
   console.error(`Tests need:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
   process.exit(1);
 }
-console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc, redis-server and iptables present');
+console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc, javac, redis-server and iptables present');

@@ -70,8 +70,10 @@ install_packages() {
   # The dotnet-mono tests compile their C# fixtures with Mono's compiler (DataContract JSON in one).
   command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs)
   dpkg-query -W -f='${Status}' libmono-system-runtime-serialization4.0-cil 2>/dev/null | grep -q 'install ok installed' || missing+=(libmono-system-runtime-serialization4.0-cil)
+  # The java21 tests compile their fixture functions with the host's javac (--release 17).
+  command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
   if ((${#missing[@]} == 0)); then
-    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go mono-mcs present"
+    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go mono-mcs javac present"
     return 0
   fi
   say packages "installing: ${missing[*]}"

@@ -23,6 +23,8 @@ const DEFINITIONS: readonly RuntimeDefinition[] = [
   { id: 'python3.11', awsNames: [], specializable: true },
   { id: 'python3.13', awsNames: [], specializable: true },
   { id: 'ruby3.3', awsNames: [], specializable: true },
+  // A stem cell is a started JVM with the runtime's JSON machinery loaded, waiting for its class.
+  { id: 'java21', awsNames: [], specializable: true },
   // Gantry's provided image is Debian, not Amazon Linux; a bootstrap built for either runs on it.
   // go1.x (retired by Lambda) ran the executable its handler names: a zip without a bootstrap
   // runs that executable here (gantry-relay), so a go1.x function moves over as it is.
