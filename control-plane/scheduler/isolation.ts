@@ -132,6 +132,7 @@ function executionEnv(runtime: string): Record<string, string> {
   if (runtime.startsWith('python')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
   if (runtime.startsWith('ruby')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
   if (runtime.startsWith('dotnet') || runtime === 'powershell') return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
+  if (runtime.startsWith('java')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
   return {};
 }
 

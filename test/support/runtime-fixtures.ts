@@ -86,6 +86,31 @@ export async function rubyFixture(): Promise<RuntimeFixture> {
     executionEnv: 'AWS_Lambda_ruby3.3',
     binary: 'raw',
     version: /^3\.3\.\d+$/,
+
+/** java21 on a zip with classes at the root and its own aws-lambda-java-core in lib/ (see java-build.ts). */
+export function javaFixture(code: Buffer): RuntimeFixture {
+  const handler = (method: string) => `example.Contract::${method}`;
+  return {
+    runtime: 'java21',
+    code,
+    handlers: {
+      echo: handler('echo'),
+      counter: handler('counter'),
+      context: handler('context'),
+      env: handler('env'),
+      fail: handler('fail'),
+      sleep: handler('sleep'),
+      big: handler('big'),
+      binary: handler('binary'),
+      print: handler('print'),
+      initError: 'example.InitFail::handler',
+    },
+    failErrorType: 'java.lang.IllegalStateException',
+    traceKey: 'stackTrace',
+    initErrorType: 'java.lang.ExceptionInInitializerError',
+    executionEnv: 'AWS_Lambda_java21',
+    binary: 'json',
+    version: /^21\.\d+\.\d+$/,
     stemCells: true,
   };
 }

@@ -13,9 +13,8 @@ import java.util.TimeZone;
  * function's environment from the specialize answer.
  *
  * Java reads the process environment once, into an unmodifiable map, and System.getenv serves
- * that map for the life of the JVM. The answer's variables are put into the map behind it (the
- * image's java command opens java.lang and java.util to the runtime for this), so the function
- * sees the same System.getenv() as in a container started for it. Variables the JVM reads only at
+ * that map for the life of the JVM. The answer's variables are put into the map behind it, so the
+ * function sees the same System.getenv() as in a container started for it. Variables the JVM reads only at
  * start (JAVA_TOOL_OPTIONS, _JAVA_OPTIONS) keep the cell's values.
  */
 final class Specialization {
@@ -73,14 +72,22 @@ final class Specialization {
         if (tz != null && !tz.isEmpty()) TimeZone.setDefault(TimeZone.getTimeZone(tz.startsWith(":") ? tz.substring(1) : tz));
     }
 
-    /** The modifiable map behind System.getenv() (java.lang.ProcessEnvironment on Unix). */
+    /**
+     * The modifiable map behind System.getenv() (java.lang.ProcessEnvironment on Unix), read
+     * through Unsafe so that java.base need not be opened to the runtime: an --add-opens would
+     * also switch off the archived module graph that makes every JVM start faster.
+     */
     @SuppressWarnings("unchecked")
     private static Map<String, String> writableEnvironment() throws Exception {
         Map<String, String> unmodifiable = System.getenv();
         Class<?> wrapper = Collections.unmodifiableMap(Map.of()).getClass();
         if (!wrapper.isInstance(unmodifiable)) throw new IllegalStateException("System.getenv() is a " + unmodifiable.getClass().getName());
-        Field inner = wrapper.getDeclaredField("m");
-        inner.setAccessible(true);
-        return (Map<String, String>) inner.get(unmodifiable);
+        // jdk.unsupported's sun.misc.Unsafe, looked up by name: it is not part of the API javac compiles against.
+        Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+        Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
+        theUnsafe.setAccessible(true);
+        Object unsafe = theUnsafe.get(null);
+        long offset = (Long) unsafeClass.getMethod("objectFieldOffset", Field.class).invoke(unsafe, wrapper.getDeclaredField("m"));
+        return (Map<String, String>) unsafeClass.getMethod("getObject", Object.class, long.class).invoke(unsafe, unmodifiable, offset);
     }
 }

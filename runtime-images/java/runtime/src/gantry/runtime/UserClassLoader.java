@@ -29,7 +29,8 @@ final class UserClassLoader extends URLClassLoader {
     static final String API_PACKAGE = "com.amazonaws.services.lambda.runtime.";
 
     UserClassLoader(String taskRoot, ClassLoader runtimeLoader) throws IOException {
-        super("gantry-function", urls(taskRoot), new ApiOnly(runtimeLoader));
+        // Unnamed, as on AWS: a named loader would prefix every frame of the function's stack traces.
+        super(urls(taskRoot), new ApiOnly(runtimeLoader));
     }
 
     private static URL[] urls(String taskRoot) throws IOException {
