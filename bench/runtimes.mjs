@@ -58,6 +58,16 @@ async function variants(root, log) {
   } finally {
     await rm(cs, { recursive: true, force: true });
   }
+  const javaBuild = await mkdtemp(path.join(tmpdir(), 'gantry-bench-java-'));
+  try {
+    await writeFile(path.join(javaBuild, 'Echo.java'), 'package bench;\npublic class Echo {\n  public Object handle(Object event) { return event; }\n}\n');
+    await promisify(execFile)('javac', ['--release', '17', '-d', javaBuild, path.join(javaBuild, 'Echo.java')], { timeout: 120_000 });
+    list.push({ label: 'java21', runtime: 'java21', handler: 'bench.Echo::handle', files: [{ name: 'bench/Echo.class', content: await readFile(path.join(javaBuild, 'bench', 'Echo.class')) }] });
+  } catch (e) {
+    log(`runtimes: no java21 function (javac failed: ${e.message.split('\n')[0]})`);
+  } finally {
+    await rm(javaBuild, { recursive: true, force: true });
+  }
   return list;
 }
 
@@ -116,7 +126,7 @@ export async function benchRuntimes(d) {
 }
 
 /** The variants a stem cell can serve: one per specialisable runtime (the first of each). */
-const STEM_CELL_RUNTIMES = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'dotnet-mono'];
+const STEM_CELL_RUNTIMES = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'dotnet-mono', 'java21'];
 
 /**
  * First calls served by a stem cell, per specialisable runtime: before each sample, waits until the

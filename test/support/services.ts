@@ -9,7 +9,7 @@ import type { Test } from 'tap';
 export const TEST_DATABASE_BASE = process.env.GANTRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Every runtime image `npm run images` builds; the tests deploy functions on each. */
-export const RUNTIME_IMAGES: readonly string[] = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'provided', 'dotnet-mono'].map((id) => `gantry/${id}:latest`);
+export const RUNTIME_IMAGES: readonly string[] = ['nodejs20', 'nodejs22', 'nodejs24', 'python3.11', 'python3.13', 'ruby3.3', 'java21', 'provided', 'dotnet-mono'].map((id) => `gantry/${id}:latest`);
 
 const HINT = 'run `npm run services` (starts Postgres, Redis and Docker) and `npm run images`';
 
