@@ -52,6 +52,14 @@ await t.test('a RequestStreamHandler reads the raw event and its bytes are the r
   t.same(r.json, { length: 11, requestId: r.res.headers.get('x-gantry-invocation-id'), raw: { a: [1, 2] } });
 });
 
+await t.test('an aws-lambda-java-events bean reads Lambda\'s JSON, "Records" and all', async (t) => {
+  const name = await deploy(t, 'example.Queue');
+  const event = { Records: [{ messageId: 'm1', body: 'first', eventSourceArn: 'arn:aws:sqs:us-east-1:000000000000:q', attributes: { ApproximateReceiveCount: '1' }, md5OfBody: 'x' }, { messageId: 'm2', body: 'second' }] };
+  const r = await invoke(name, event);
+  t.equal(r.res.headers.get('x-gantry-function-error'), null, r.text.slice(0, 300));
+  t.equal(r.json, 'm1=first,m2=second');
+});
+
 await t.test('Class::method handlers take a String, a List, or return nothing', async (t) => {
   const upper = await deploy(t, 'example.Strings::upper');
   t.equal((await invoke(upper, 'gantry')).json, 'GANTRY');

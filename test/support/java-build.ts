@@ -57,7 +57,8 @@ export async function buildJavaFixtures(t: Test): Promise<JavaPackages> {
   try {
     await javac(undefined, core, await sources(path.join(fixtures, 'core')));
     await jar(coreJar, core);
-    await javac(coreJar, classes, [...(await sources(path.join(fixtures, 'contract'))), ...(await sources(path.join(fixtures, 'extra')))]);
+    const functionSources = ['contract', 'extra', 'events'].map((d) => sources(path.join(fixtures, d)));
+    await javac(coreJar, classes, (await Promise.all(functionSources)).flat());
     await jar(appJar, classes);
   } catch (err) {
     t.fail(`cannot compile the java21 fixtures with the host's javac (npm run services installs a JDK): ${(err as Error).message}`);

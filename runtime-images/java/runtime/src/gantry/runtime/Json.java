@@ -27,10 +27,14 @@ import java.lang.reflect.Type;
  */
 final class Json {
     static final ObjectMapper MAPPER = build(false);
-    private static final ObjectMapper EVENTS_MAPPER = build(true);
     private static final String EVENTS_PACKAGE = "com.amazonaws.services.lambda.runtime.events.";
 
     private Json() {
+    }
+
+    /** Built on first use: most functions never read an aws-lambda-java-events class. */
+    private static final class Events {
+        static final ObjectMapper MAPPER = build(true);
     }
 
     private static ObjectMapper build(boolean caseInsensitive) {
@@ -76,7 +80,7 @@ final class Json {
     }
 
     private static ObjectMapper mapperFor(Type type) {
-        return type instanceof Class && ((Class<?>) type).getName().startsWith(EVENTS_PACKAGE) ? EVENTS_MAPPER : MAPPER;
+        return type instanceof Class && ((Class<?>) type).getName().startsWith(EVENTS_PACKAGE) ? Events.MAPPER : MAPPER;
     }
 
     static ObjectReader readerFor(Type type) {
