@@ -75,6 +75,7 @@ const execEnvCases: readonly [string, string | undefined][] = [
   ['nodejs20', 'AWS_Lambda_nodejs20.x'],
   ['python3.11', 'AWS_Lambda_python3.11'],
   ['ruby3.3', 'AWS_Lambda_ruby3.3'],
+  ['java21', 'AWS_Lambda_java21'],
   ['provided', undefined],
   ['provided.al2023', undefined],
 ];
