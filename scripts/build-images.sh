@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build Gantry's runtime images (npm run images): gantry/<id>:latest for nodejs20, nodejs22,
-# nodejs24, python3.11, python3.13, ruby3.3, provided, dotnet-mono, and (registry only) dotnet8
-# and powershell, or only the ids named on the command line.
+# nodejs24, python3.11, python3.13, ruby3.3, java21, provided, dotnet-mono, and (registry only)
+# dotnet8 and powershell, or only the ids named on the command line.
 #
 # Two ways, chosen automatically per image:
 #   registry: a `docker pull` of the public base answers within GANTRY_PULL_TIMEOUT_S (20 s)

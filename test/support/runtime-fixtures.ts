@@ -86,6 +86,9 @@ export async function rubyFixture(): Promise<RuntimeFixture> {
     executionEnv: 'AWS_Lambda_ruby3.3',
     binary: 'raw',
     version: /^3\.3\.\d+$/,
+    stemCells: true,
+  };
+}
 
 /** java21 on a zip with classes at the root and its own aws-lambda-java-core in lib/ (see java-build.ts). */
 export function javaFixture(code: Buffer): RuntimeFixture {
