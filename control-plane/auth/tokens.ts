@@ -118,6 +118,10 @@ async function insertIfAbsent(pool: Pool, key: string, value: string): Promise<s
   return r.rows[0]?.value ?? value;
 }
 
+/**
+ * Not postgres/transaction.ts's: that one turns any error without a SQLSTATE into "database
+ * unavailable", and a start must fail with its own message (a token file that does not match).
+ */
 async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
