@@ -98,7 +98,7 @@ async function start(p: Parts, live: Live, overrides: GatewayOverrides): Promise
   live.websockets = ws;
   const routed = createRoutedHandler(
     { routes: p.routes, upstream, guard, metrics: p.metrics, logger: logger.child({ component: 'access' }) },
-    { integrationTimeoutMs: config.GANTRY_INTEGRATION_TIMEOUT_MS, maxBodyBytes: config.GANTRY_GATEWAY_MAX_BODY_BYTES },
+    { integrationTimeoutMs: config.GANTRY_INTEGRATION_TIMEOUT_MS, maxBodyBytes: config.GANTRY_GATEWAY_MAX_BODY_BYTES, accessLogEvery: config.GANTRY_ACCESS_LOG_EVERY },
   );
   const srv = buildServer(p, ws, routed);
   live.server = srv;

@@ -16,6 +16,9 @@ const schema = z.object({
   GANTRY_NODE_REFRESH_INTERVAL_MS: intFrom(1_000, 100, 60_000),
   // API Gateway's default integration timeout is 29 s (api.md).
   GANTRY_INTEGRATION_TIMEOUT_MS: intFrom(29_000, 50, 900_000),
+  // One access-log line per this many routed requests: 0 (the default) logs only 5xx answers,
+  // 1 every request. Request counts and latencies are in /metrics either way.
+  GANTRY_ACCESS_LOG_EVERY: intFrom(0, 0, 1_000_000),
   // A safety net under Redis pub/sub: a missed notification is picked up within this time.
   GANTRY_ROUTE_RESYNC_INTERVAL_MS: intFrom(5_000, 100, 300_000),
   // API Gateway's payload quota for HTTP APIs: 10 MB.

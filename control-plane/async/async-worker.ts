@@ -290,7 +290,7 @@ export class AsyncWorker {
   private observe(id: string, data: AsyncJobData, status: string, attempts: number): void {
     this.deps.metrics.outcomes.inc({ status });
     this.deps.metrics.delay.observe((Date.now() - data.createdAtMs) / 1000);
-    this.deps.logger.info({ invocationId: id, function: data.functionName, source: data.source, status, attempts }, 'async invocation finished');
+    this.deps.logger.debug({ invocationId: id, function: data.functionName, source: data.source, status, attempts }, 'async invocation finished');
   }
 
   /** Fills a schedule tick with its event; undefined when the schedule is gone (it is removed). */

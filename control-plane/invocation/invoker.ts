@@ -209,7 +209,8 @@ export class Invoker {
     m.invocations.inc({ function: e.functionName, outcome: e.status === 'succeeded' ? 'success' : e.errorType ?? 'error' });
     m.duration.observe(e.durationUs / 1e6);
     if (e.coldStart !== 'none') m.coldStarts.inc({ kind: e.coldStart });
-    this.deps.logger.info(
+    // Per call, so debug: the ledger and /metrics carry the same facts at the default level.
+    this.deps.logger.debug(
       {
         invocationId: e.invocationId,
         function: e.functionName,

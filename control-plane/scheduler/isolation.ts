@@ -129,11 +129,8 @@ export function lambdaEnvironment(v: FunctionVersion, o: Omit<IsolationOptions, 
 /** AWS_EXECUTION_ENV, which `provided` runtimes do not get (compat.md §1.4). */
 function executionEnv(runtime: string): Record<string, string> {
   if (runtime.startsWith('nodejs')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}.x` };
-  if (runtime.startsWith('python')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
-  if (runtime.startsWith('ruby')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
-  if (runtime.startsWith('dotnet') || runtime === 'powershell') return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
-  if (runtime.startsWith('java')) return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
-  return {};
+  if (runtime.startsWith('provided')) return {};
+  return { AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}` };
 }
 
 function runtimePaths(runtime: string): Record<string, string> {

@@ -3,7 +3,7 @@
  * CORS preflight itself, match the route in the compiled table, let the route guard decide
  * (authorizer, API key, throttles, quota), build the route's payload (2.0 or 1.0), invoke through
  * the upstream and map the result by API Gateway's rules for that version, with the API's CORS
- * headers. One access-log line per request (route, status, latency, invocation id, key id).
+ * headers. An access-log line (route, status, latency, invocation id, key id) per 5xx and per GANTRY_ACCESS_LOG_EVERY requests.
  */
 import type http from 'node:http';
 import type { Logger } from '../../common/logger.js';
@@ -31,6 +31,8 @@ export interface RoutedHandlerDeps {
 export interface RoutedHandlerOptions {
   readonly integrationTimeoutMs: number;
   readonly maxBodyBytes: number;
+  /** One access-log line per this many requests (0: none); a 5xx is always logged. */
+  readonly accessLogEvery?: number;
 }
 
 /** The access-log line's fields, filled in as the request moves along. */
@@ -48,6 +50,9 @@ interface AccessLog {
 const OPEN: Admitted = { authorizer: undefined, apiKey: undefined };
 
 export function createRoutedHandler(deps: RoutedHandlerDeps, opts: RoutedHandlerOptions) {
+  // A line per request would cost more than the rest of the gateway's work; counters go to /metrics.
+  const every = opts.accessLogEvery ?? 0;
+  let served = 0;
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const startedNs = process.hrtime.bigint();
     const requestId = newRequestId();
@@ -63,7 +68,8 @@ export function createRoutedHandler(deps: RoutedHandlerDeps, opts: RoutedHandler
         const latencyMs = Number(process.hrtime.bigint() - startedNs) / 1e6;
         deps.metrics.requests.inc({ status: String(status) });
         deps.metrics.latency.observe(latencyMs / 1000);
-        deps.logger.info({ ...log, status, latencyMs: Math.round(latencyMs * 100) / 100 }, 'request');
+        served = every > 0 ? (served + 1) % every : 0;
+        if (status >= 500 || (every > 0 && served === 0)) deps.logger.info({ ...log, status, latencyMs: Math.round(latencyMs * 100) / 100 }, 'request');
       }, () => undefined);
   };
 }

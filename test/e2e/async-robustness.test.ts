@@ -31,7 +31,7 @@ async function outcomes(databaseUrl: string, ids: readonly string[]): Promise<nu
 }
 
 await t.test('a SIGKILLed control plane delivers every accepted event after its restart, billing each attempt once', async (t) => {
-  const cp = await processStack(t, { GANTRY_ASYNC_LOCK_MS: '2000' });
+  const cp = await processStack(t, { GANTRY_ASYNC_LOCK_MS: '2000', GANTRY_LOG_LEVEL: 'debug' });
   const first = await cp.start();
   const created = await cp.admin('POST', '/v1/functions', { name: 'slow', runtime: 'nodejs20', handler: 'index.handler', code: { zipBase64: slowZip.toString('base64') } });
   t.equal(created.status, 201);
@@ -55,7 +55,7 @@ await t.test('a SIGKILLed control plane delivers every accepted event after its 
 });
 
 await t.test('SIGTERM lets running async events finish; queued ones run after the next start', async (t) => {
-  const cp = await processStack(t, { GANTRY_ASYNC_LOCK_MS: '2000' });
+  const cp = await processStack(t, { GANTRY_ASYNC_LOCK_MS: '2000', GANTRY_LOG_LEVEL: 'debug' });
   const first = await cp.start();
   const created = await cp.admin('POST', '/v1/functions', { name: 'slow', runtime: 'nodejs20', handler: 'index.handler', code: { zipBase64: slowZip.toString('base64') } });
   t.equal(created.status, 201);

@@ -16,7 +16,7 @@ exports.handler = async (event) => ({ statusCode: 200, headers: { 'access-contro
   body: JSON.stringify({ calls: ++calls, rawPath: event.rawPath, domainName: event.requestContext.domainName }) });`;
 
 const logs: Record<string, unknown>[] = [];
-const stack = await startStack(t, { env: { GANTRY_GATEWAY_HEADERS_TIMEOUT_MS: '1000' }, onLog: (line) => logs.push(line) });
+const stack = await startStack(t, { env: { GANTRY_GATEWAY_HEADERS_TIMEOUT_MS: '1000', GANTRY_ACCESS_LOG_EVERY: '1' }, onLog: (line) => logs.push(line) });
 const gw = stack.gatewayUrl;
 const CORS = { allowOrigins: ['https://app.test'], allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'x-api-key'], exposeHeaders: ['x-total'], maxAge: 300, allowCredentials: true };
 const ORIGIN = { origin: 'https://app.test' };
@@ -126,7 +126,7 @@ t.test('a client that sends headers too slowly is cut off at the headers timeout
   t.ok(Date.now() - started < 8_000, `closed after ${Date.now() - started} ms`);
 });
 
-t.test('one access-log line per request: route, status, latency, invocation id, key id', async (t) => {
+t.test('with GANTRY_ACCESS_LOG_EVERY=1, one access-log line per request: route, status, latency, invocation id, key id', async (t) => {
   const plan = (await (await stack.admin('POST', '/v1/usage-plans', { name: 'p', apis: ['web'] })).json()) as { id: string };
   const key = (await (await stack.admin('POST', '/v1/api-keys', { name: 'k', usagePlanId: plan.id })).json()) as { id: string; value: string };
   t.equal((await stack.admin('POST', '/v1/apis/web/routes', { routeKey: 'GET /keyed', function: 'counter', apiKeyRequired: true })).status, 201);

@@ -40,6 +40,8 @@ const startControlPlane = (): Promise<Running> =>
       GANTRY_NODE_ID: nodeId,
       GANTRY_CONTROL_PLANE_PORT: String(port),
       GANTRY_BIND_HOST: '127.0.0.1',
+      // The per-invocation summary line is at debug level.
+      GANTRY_LOG_LEVEL: 'debug',
     },
     `${base}/healthz`,
     20_000,

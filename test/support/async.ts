@@ -58,7 +58,7 @@ export async function secondControlPlane(t: Test, stack: Stack, onLog?: (line: R
     GANTRY_BIND_HOST: '127.0.0.1',
   });
   const logger = onLog
-    ? createLogger({ level: 'info', name: nodeId, destination: { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) } })
+    ? createLogger({ level: 'debug', name: nodeId, destination: { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) } })
     : createLogger({ level: 'silent', name: nodeId });
   const cp = createControlPlane(config, logger, { announce: () => undefined });
   const port = await cp.start();

@@ -82,7 +82,7 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
   const functionNetwork = (env as Record<string, string | undefined>).GANTRY_FUNCTION_NETWORK ?? 'gantry-functions';
   const onLog = opts.onLog;
   const logger = onLog
-    ? createLogger({ level: 'info', name: nodeId, destination: { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) } })
+    ? createLogger({ level: 'debug', name: nodeId, destination: { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) } })
     : createLogger({ level: process.env.GANTRY_TEST_LOG_LEVEL ?? 'silent', name: nodeId });
   const controlPlane = createControlPlane(loadControlPlaneConfig(env), logger, { announce: () => undefined });
   const cpPort = await controlPlane.start();

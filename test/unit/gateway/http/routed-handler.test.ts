@@ -57,7 +57,7 @@ const SOCKETS: ApiDefinition = { id: 'api-ws', name: 'chat', protocol: 'websocke
 
 type Answer = UpstreamResult | Error | (() => Promise<UpstreamResult>);
 
-async function gateway(t: Tap, o: { answer?: Answer; guard?: GuardOutcome; timeouts?: Record<string, number> } = {}) {
+async function gateway(t: Tap, o: { answer?: Answer; guard?: GuardOutcome; timeouts?: Record<string, number>; accessLogEvery?: number } = {}) {
   const calls: { functionName: string; payload: Buffer; timeoutMs: number; source: string | undefined }[] = [];
   const guarded: GuardRequest[] = [];
   const state = { answer: o.answer ?? ok('{"statusCode":200,"body":"fine"}') };
@@ -81,7 +81,7 @@ async function gateway(t: Tap, o: { answer?: Answer; guard?: GuardOutcome; timeo
   const logs: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const metrics = new GatewayMetrics();
-  const handler = createRoutedHandler({ routes: { current: () => live }, upstream, guard, metrics, logger }, { integrationTimeoutMs: INTEGRATION_TIMEOUT_MS, maxBodyBytes: MAX_BODY });
+  const handler = createRoutedHandler({ routes: { current: () => live }, upstream, guard, metrics, logger }, { integrationTimeoutMs: INTEGRATION_TIMEOUT_MS, maxBodyBytes: MAX_BODY, accessLogEvery: o.accessLogEvery ?? 1 });
   const srv = http.createServer(handler);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
@@ -321,3 +321,18 @@ function chunked(base: string, path: string, size: number): Promise<RawResponse>
     req.end();
   });
 }
+
+t.test('the access log: off by default except for 5xx answers, or one line per N requests', async (t) => {
+  const quiet = await gateway(t, { accessLogEvery: 0 });
+  for (let i = 0; i < 3; i++) t.equal((await quiet.request('/shop/items/1')).status, 200);
+  quiet.state.answer = new UpstreamError('unavailable', 'no node');
+  const failed = await quiet.request('/shop/items/1');
+  t.ok(failed.status >= 500, `a platform failure answers ${failed.status}`);
+  const lines = await quiet.accessLog(1);
+  t.equal(lines.length, 1, 'only the 5xx is logged');
+  t.equal(lines[0]?.['status'], failed.status);
+  const sampled = await gateway(t, { accessLogEvery: 3 });
+  for (let i = 0; i < 6; i++) t.equal((await sampled.request('/shop/items/1')).status, 200);
+  t.equal((await sampled.accessLog(2)).length, 2, 'every third request is logged');
+});
+
