@@ -36,6 +36,8 @@ import { FunctionService } from './functions/function-service.js';
 import { FunctionStore } from './functions/function-store.js';
 import { Invoker } from './invocation/invoker.js';
 import { createInvokeHandler } from './invoke-api/invoke-handler.js';
+import { createLambdaApi, type LambdaApi } from './lambda-api/create-lambda-api.js';
+import type { LambdaAuthenticator } from './lambda-api/lambda-app.js';
 import { LogStore } from './logs/log-store.js';
 import { createMeteringWrite, type MeteringWrite } from './metering/write/create-metering-write.js';
 import { ControlPlaneMetrics } from './metrics.js';
@@ -51,6 +53,8 @@ import { ConnectionsEnvironment, functionGatewayUrl } from './websocket/connecti
 export interface ControlPlaneOverrides {
   readonly containers?: ContainerRuntime;
   readonly firewall?: FunctionFirewall;
+  /** Who sent a Lambda API request (default: SigV4 with the tenant's access keys). */
+  readonly lambdaAuthenticator?: LambdaAuthenticator;
   /** Where the generated admin token is announced (default: stderr, never the JSON log). */
   readonly announce?: (line: string) => void;
 }
@@ -92,6 +96,7 @@ interface Parts extends Base, MeteringWrite {
   readonly codeGc: CodeGc;
   readonly functionService: FunctionService;
   readonly asyncService: AsyncService;
+  readonly lambdaApi: LambdaApi;
   readonly publishChange: () => Promise<void>;
 }
 
@@ -144,7 +149,7 @@ function buildParts(b: Base, overrides: ControlPlaneOverrides, live: Live): Part
   const connectionsEnv = new ConnectionsEnvironment({ pool, retire: (id) => scheduler.retire(id), internalToken: () => live.internalToken, logger: logger.child({ component: 'websocket-env' }) });
   const scheduler = createScheduler(
     {
-      platformEnvironment: (v) => connectionsEnv.variablesFor(v),
+      platformEnvironment: (v) => ({ ...connectionsEnv.variablesFor(v), ...lambdaApi.functionEndpoint.variables() }),
       containers,
       codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
       imageFor: (runtime) => catalog.imageFor(runtime),
@@ -181,9 +186,18 @@ function buildParts(b: Base, overrides: ControlPlaneOverrides, live: Live): Part
     { pool, functions: functionCache, functionStore, invoke: (req) => invoker.invoke(req), publishChange, registry: metrics.registry, logger },
     config,
   );
+  const lambdaApi = createLambdaApi(
+    {
+      pool, service: functionService, store: functionStore, cache: functionCache, invoker, asyncService,
+      provisionedReady: (id) => scheduler.provisionedReady(id), secret: () => live.internalToken,
+      ...(overrides.lambdaAuthenticator === undefined ? {} : { authenticate: overrides.lambdaAuthenticator }),
+      errorBody: apiErrorBody, logger,
+    },
+    config,
+  );
   return {
     ...b, isolation, exitedSweeper, apiStore: new ApiStore(pool), functionCache, connectionsEnv, scheduler, ledger, retention,
-    metrics, invoker, codeGc, functionService, asyncService, publishChange,
+    metrics, invoker, codeGc, functionService, asyncService, lambdaApi, publishChange,
   };
 }
 
@@ -212,7 +226,7 @@ async function start(p: Parts, live: Live, overrides: ControlPlaneOverrides): Pr
   void p.codeGc.run();
   // Before any container starts (provisioned ones are started by syncProvisioned): a connection
   // a function opened before the rules were in place would outlive them.
-  const { hostAddressForFunctions } = await p.isolation.setUp();
+  const { hostAddressForFunctions } = await p.isolation.setUp((address) => p.lambdaApi.functionEndpoint.listen(address));
   p.connectionsEnv.setGatewayUrl(functionGatewayUrl(config.GANTRY_FUNCTION_GATEWAY_URL, config.GANTRY_PUBLIC_URL, hostAddressForFunctions));
   await p.connectionsEnv.reload();
   // Containers only from here on: after the sweep (which would remove them), with the network
@@ -240,7 +254,7 @@ async function listen(p: Parts, live: Live, auth: TokenAuth): Promise<number> {
   return (srv.address() as AddressInfo).port;
 }
 
-/** The invoke endpoint answers before Express; everything else is the admin app. */
+/** The invoke endpoint answers before Express; AWS's dated paths are the Lambda API; the rest is the admin app. */
 function buildServer(p: Parts, auth: TokenAuth): http.Server {
   const app = createAdminApp(
     {
@@ -260,7 +274,9 @@ function buildServer(p: Parts, auth: TokenAuth): http.Server {
   const srv = http.createServer(
     guarded(
       (req, res) => {
-        if (!invoke(req, res)) app(req, res);
+        if (invoke(req, res)) return;
+        if (p.lambdaApi.isLambdaPath(req.url)) p.lambdaApi.serve(req, res);
+        else app(req, res);
       },
       p.logger.child({ component: 'http' }),
       apiErrorBody,
@@ -339,6 +355,7 @@ async function shutdown(p: Parts, live: Live): Promise<void> {
     // After the scheduler: none of this node's functions runs any more.
     ['function firewall', () => p.isolation.remove()],
     ['http', () => stopped],
+    ['function-facing lambda api', () => p.lambdaApi.functionEndpoint.close()],
     ['ledger', () => p.ledger.close()],
     ['ledger retention', () => p.retention.close()],
     ['function logs', () => p.logStore.close()],

@@ -26,6 +26,13 @@ export interface IsolationSetUp {
   readonly hostAddressForFunctions: string | undefined;
 }
 
+/**
+ * Listens for functions on the host's address on their network (the function-facing Lambda API)
+ * before the firewall is installed; resolves with the bound port the firewall then opens, or
+ * undefined when nothing listens.
+ */
+export type FunctionFacingListener = (hostAddress: string) => Promise<number | undefined>;
+
 export class FunctionIsolation {
   // Known once at start, shown in /readyz.
   private network = false;
@@ -39,7 +46,7 @@ export class FunctionIsolation {
     this.scope = { network: c.GANTRY_FUNCTION_NETWORK, nodeId: c.GANTRY_NODE_ID };
   }
 
-  async setUp(): Promise<IsolationSetUp> {
+  async setUp(listenForFunctions?: FunctionFacingListener): Promise<IsolationSetUp> {
     const { containers, logger } = this.deps;
     const name = this.c.GANTRY_FUNCTION_NETWORK;
     const network = await containers.ensureNetwork(name, { 'gantry.managed': 'true' }).catch((e: unknown) => {
@@ -54,6 +61,7 @@ export class FunctionIsolation {
     const firewallOn = this.c.GANTRY_FUNCTION_FIREWALL === 'on';
     // Functions find the gateway on the host only where the firewall lets them.
     const setUp = { hostAddressForFunctions: !firewallOn || this.c.GANTRY_FUNCTIONS_REACH_GATEWAY ? bridgeIp : undefined };
+    const functionFacingPort = bridgeIp === undefined || listenForFunctions === undefined ? undefined : await listenForFunctions(bridgeIp);
     if (!firewallOn) return setUp;
     if (network?.bridge === undefined) {
       logger.warn({ network: name }, 'function firewall not installed: the function network has no bridge interface');
@@ -61,7 +69,8 @@ export class FunctionIsolation {
     }
     const gatewayPort = this.c.GANTRY_FUNCTIONS_REACH_GATEWAY ? urlPort(this.c.GANTRY_FUNCTION_GATEWAY_URL ?? this.c.GANTRY_PUBLIC_URL) : undefined;
     try {
-      await this.deps.firewall.install({ ...this.scope, bridge: network.bridge, allowTcpPorts: gatewayPort === undefined ? [] : [gatewayPort] });
+      const allowTcpPorts = [gatewayPort, functionFacingPort].filter((p): p is number => p !== undefined);
+      await this.deps.firewall.install({ ...this.scope, bridge: network.bridge, allowTcpPorts });
       this.firewallInstalled = true;
     } catch (e) {
       logger.warn({ err: e as Error, network: name }, 'function firewall not installed (is iptables installed and may this process use it?): functions can reach the host\'s ports');

@@ -33,4 +33,6 @@ export const RESERVED_ENV_KEYS: ReadonlySet<string> = new Set([
   'TZ',
   'GANTRY_CONNECTIONS_URL',
   'GANTRY_CONNECTIONS_TOKEN',
+  // Gantry points it at its own Lambda API (lambda-api/function-endpoint.ts).
+  'AWS_ENDPOINT_URL_LAMBDA',
 ]);

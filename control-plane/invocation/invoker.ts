@@ -30,6 +30,8 @@ export interface InvokeRequest {
   readonly invocationId?: string;
   /** Which attempt of that invocation this is (default 1); the ledger is keyed by id and attempt. */
   readonly attempt?: number;
+  /** `X-Amz-Client-Context`, decoded: JSON text the runtime receives as Lambda-Runtime-Client-Context. */
+  readonly clientContext?: string;
 }
 
 export interface InvokeResult extends Classified {
@@ -168,7 +170,8 @@ export class Invoker {
   }
 
   private eventFor(version: FunctionVersion, req: InvokeRequest, invocationId: string) {
-    return { requestId: invocationId, payload: req.payload, invokedFunctionArn: functionArn(this.opts.region, version.name) };
+    const event = { requestId: invocationId, payload: req.payload, invokedFunctionArn: functionArn(this.opts.region, version.name) };
+    return req.clientContext === undefined ? event : { ...event, clientContext: req.clientContext };
   }
 
   private async finish(

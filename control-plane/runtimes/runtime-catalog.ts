@@ -47,6 +47,11 @@ export function canonicalRuntime(name: string): string | undefined {
   return BY_NAME.get(name)?.id;
 }
 
+/** What Lambda calls a Gantry runtime id (its first AWS name), else the id itself. */
+export function awsRuntimeName(id: string): string {
+  return BY_NAME.get(id)?.awsNames[0] ?? id;
+}
+
 export interface RuntimeInfo {
   readonly id: string;
   readonly image: string;

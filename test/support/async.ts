@@ -55,6 +55,7 @@ export async function secondControlPlane(t: Test, stack: Stack, onLog?: (line: R
     GANTRY_INTERNAL_TOKEN_FILE: stack.internalTokenFile,
     GANTRY_NODE_ID: nodeId,
     GANTRY_CONTROL_PLANE_PORT: '0',
+    GANTRY_FUNCTION_LAMBDA_PORT: '0',
     GANTRY_BIND_HOST: '127.0.0.1',
   });
   const logger = onLog

@@ -108,6 +108,7 @@ export async function processStack(t: Test, env: Record<string, string> = {}): P
         GANTRY_DATA_DIR: dataDir,
         GANTRY_NODE_ID: nodeId,
         GANTRY_CONTROL_PLANE_PORT: String(port),
+        GANTRY_FUNCTION_LAMBDA_PORT: '0',
         GANTRY_BIND_HOST: '127.0.0.1',
         GANTRY_STEM_CELL_RUNTIMES: 'nodejs20,python3.11',
         ...env,

@@ -13,7 +13,7 @@ import type { Test } from 'tap';
 import { dropDatabase } from '../../common/db.js';
 import { createLogger } from '../../common/logger.js';
 import { createRedis } from '../../common/redis.js';
-import { createControlPlane } from '../../control-plane/app.js';
+import { createControlPlane, type ControlPlaneOverrides } from '../../control-plane/app.js';
 import { loadControlPlaneConfig } from '../../control-plane/config.js';
 import { createGateway } from '../../gateway/app.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
@@ -52,6 +52,8 @@ export interface StackOptions {
   /** Functions join a network of this stack's own (removed at teardown), not the shared default:
    *  the firewall rules Gantry puts on it then concern this stack alone. */
   readonly ownFunctionNetwork?: boolean;
+  /** Passed to the control plane (e.g. a Lambda API authenticator of the test's own). */
+  readonly controlPlaneOverrides?: Omit<ControlPlaneOverrides, 'announce'>;
 }
 
 export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stack> {
@@ -71,6 +73,7 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     GANTRY_INTERNAL_TOKEN_FILE: path.join(dataDir, 'internal-token'),
     GANTRY_NODE_ID: nodeId,
     GANTRY_CONTROL_PLANE_PORT: '0',
+    GANTRY_FUNCTION_LAMBDA_PORT: '0',
     GANTRY_GATEWAY_PORT: '0',
     GANTRY_BIND_HOST: '127.0.0.1',
     GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
@@ -84,7 +87,7 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
   const logger = onLog
     ? createLogger({ level: 'debug', name: nodeId, destination: { write: (line: string) => onLog(JSON.parse(line) as Record<string, unknown>) } })
     : createLogger({ level: process.env.GANTRY_TEST_LOG_LEVEL ?? 'silent', name: nodeId });
-  const controlPlane = createControlPlane(loadControlPlaneConfig(env), logger, { announce: () => undefined });
+  const controlPlane = createControlPlane(loadControlPlaneConfig(env), logger, { ...opts.controlPlaneOverrides, announce: () => undefined });
   const cpPort = await controlPlane.start();
   const controlPlaneUrl = `http://127.0.0.1:${cpPort}`;
   const gatewayConfig = (index: number) => loadGatewayConfig({ ...env, GANTRY_CONTROL_PLANE_URL: controlPlaneUrl, ...opts.gatewayEnv?.[index] });
