@@ -27,6 +27,14 @@ function runs(command, args) {
 }
 const docker = (args) => runs('docker', args);
 
+function output(command, args) {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  } catch {
+    return '';
+  }
+}
+
 const missing = [];
 if (!(await reachable(pgUrl.hostname, Number(pgUrl.port || 5432)))) missing.push(`Postgres at ${pgUrl.host} (npm run services)`);
 if (!(await reachable(redisUrl.hostname, Number(redisUrl.port || 6379)))) missing.push(`Redis at ${redisUrl.host} (npm run services)`);
@@ -42,9 +50,11 @@ if (!runs('javac', ['-version'])) missing.push('a Java compiler, javac 17 or lat
 if (!runs('iptables', ['-w', '5', '-S', 'INPUT'])) missing.push('a usable iptables, as root (npm run services)');
 // The async robustness test kills and restarts a redis-server of its own (never the shared one).
 if (!runs('redis-server', ['--version'])) missing.push('the redis-server binary on PATH (npm run services)');
+// The Lambda API's e2e runs Debian's AWS CLI v2 by its path (a v1 `aws` may come first on PATH).
+if (!/^aws-cli\/2/.test(output('/usr/bin/aws', ['--version']))) missing.push("Debian's AWS CLI v2 at /usr/bin/aws (npm run services)");
 
 if (missing.length > 0) {
   console.error(`Tests need:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
   process.exit(1);
 }
-console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc, javac, redis-server and iptables present');
+console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc, javac, redis-server, iptables and the AWS CLI v2 present');

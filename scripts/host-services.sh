@@ -72,8 +72,10 @@ install_packages() {
   dpkg-query -W -f='${Status}' libmono-system-runtime-serialization4.0-cil 2>/dev/null | grep -q 'install ok installed' || missing+=(libmono-system-runtime-serialization4.0-cil)
   # The java21 tests compile their fixture functions with the host's javac (--release 17).
   command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+  # The Lambda API's e2e drives Debian's AWS CLI v2 (another `aws` earlier on PATH may be v1).
+  /usr/bin/aws --version 2>/dev/null | grep -q '^aws-cli/2' || missing+=(awscli)
   if ((${#missing[@]} == 0)); then
-    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go mono-mcs javac present"
+    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go mono-mcs javac awscli present"
     return 0
   fi
   say packages "installing: ${missing[*]}"

@@ -24,11 +24,13 @@ export function base64Sha256(hex: string): string {
 }
 
 /**
- * A uuid-shaped digest of everything a configuration change touches: the version row (code and
- * settings), the concurrency settings (updatedAt) and the Lambda-only attributes.
+ * The function's RevisionId (it changes with every code or configuration change; a role change
+ * goes through the service too, so it changes then as well). A record from before the column
+ * existed gets a digest of its version and update time.
  */
-export function revisionId(f: FunctionRecord, a: LambdaAttributes): string {
-  const h = createHash('sha256').update(`${f.functionId}:${f.versionId}:${f.updatedAt.getTime()}:${a.updatedAt?.getTime() ?? 0}`).digest('hex');
+export function revisionId(f: FunctionRecord): string {
+  if (f.revisionId !== undefined) return f.revisionId;
+  const h = createHash('sha256').update(`${f.functionId}:${f.versionId}:${f.updatedAt.getTime()}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -36,20 +38,20 @@ export function functionConfiguration(region: string, f: FunctionRecord, a: Lamb
   const env = Object.keys(f.environment).length > 0 ? { Environment: { Variables: f.environment } } : {};
   return {
     FunctionName: f.name,
-    FunctionArn: version === '$LATEST' ? functionArn(region, f.name) : `${functionArn(region, f.name)}:${version}`,
+    FunctionArn: version === '$LATEST' ? functionArn(region, f.name) : functionArn(region, f.name, version),
     Runtime: awsRuntimeName(f.runtime),
     Role: a.role === '' ? DEFAULT_ROLE : a.role,
     Handler: f.handler,
     CodeSize: f.codeSize,
     CodeSha256: base64Sha256(f.codeSha256),
-    Description: a.description,
+    Description: f.description ?? '',
     Timeout: Math.ceil(f.timeoutMs / 1000),
     MemorySize: f.memoryMb,
     LastModified: lastModified(f.updatedAt),
     Version: version,
     ...env,
     TracingConfig: { Mode: 'PassThrough' },
-    RevisionId: revisionId(f, a),
+    RevisionId: revisionId(f),
     State: 'Active',
     LastUpdateStatus: 'Successful',
     PackageType: 'Zip',

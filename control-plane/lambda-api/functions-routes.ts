@@ -4,11 +4,12 @@
  * service: the same checks, code cache and change notification as Gantry's own API.
  */
 import { Router, type Request } from 'express';
+import type { Precondition } from '../functions/function-store.js';
 import type { FunctionConfigPatch, FunctionRecord } from '../functions/function-types.js';
 import { RESERVED_ENV_KEYS } from '../functions/lambda-contract.js';
 import { functionConfiguration, revisionId } from './function-configuration.js';
 import { EMPTY_ATTRIBUTES, type LambdaAttributes } from './lambda-attributes-store.js';
-import { notFound, queryParam, refOf, requireFunction, tenantOf, type LambdaApiDeps } from './lambda-context.js';
+import { publishedRecord, queryParam, refOf, requireFunction, requireVersion, tenantOf, type LambdaApiDeps } from './lambda-context.js';
 import { LambdaApiError } from './lambda-errors.js';
 import { asBody, bool, Constraints, int, list, obj, str, stringMap, type Body } from './lambda-input.js';
 import { parseFunctionRef } from './function-name.js';
@@ -42,6 +43,7 @@ export function functionsRoutes(d: LambdaApiDeps): Router {
       throw new LambdaApiError('InvalidParameterValueException', 'Runtime and Handler are mandatory parameters for functions created with Zip package type.');
     }
     const zip = zipOf(code as Body);
+    checkTags(stringMap(b, 'Tags') ?? {});
     const record = await d.service.create(tenant, {
       name: fn.name,
       runtime,
@@ -50,11 +52,16 @@ export function functionsRoutes(d: LambdaApiDeps): Router {
       timeoutMs: settings.timeoutMs ?? 3000,
       environment: settings.environment ?? {},
       network: 'default',
+      ...(settings.description === undefined ? {} : { description: settings.description }),
       zip,
     });
     const tags = stringMap(b, 'Tags') ?? {};
-    checkTags(tags);
-    const attrs = await d.attributes.update(tenant, record.functionId, (a) => ({ ...a, role: role as string, description: settings.description ?? '', tags }));
+    const attrs = await d.attributes.update(tenant, record.functionId, (a) => ({ ...a, role: role as string, tags }));
+    if (bool(b, 'Publish') === true) {
+      const v = await d.service.publishVersion(tenant, fn.name, {});
+      res.status(201).json(functionConfiguration(d.region, publishedRecord(record, v), attrs, String(v.version)));
+      return;
+    }
     res.status(201).json(view(record, attrs));
   });
 
@@ -75,11 +82,11 @@ export function functionsRoutes(d: LambdaApiDeps): Router {
 
   r.get(`${P}/:FunctionName`, async (req, res) => {
     const tenant = tenantOf(res);
-    const f = await requireFunction(d, tenant, refOf(req));
+    const { latest: f, record, version } = await requireVersion(d, tenant, refOf(req));
     const a = await d.attributes.get(f.functionId);
     res.json({
-      Configuration: view(f, a),
-      Code: { RepositoryType: 'S3', Location: d.codeLocation.url(baseUrlOf(req), f.codeSha256) },
+      Configuration: functionConfiguration(d.region, record, a, version),
+      Code: { RepositoryType: 'S3', Location: d.codeLocation.url(baseUrlOf(req), record.codeSha256) },
       Tags: a.tags,
       ...(f.reservedConcurrency === null ? {} : { Concurrency: { ReservedConcurrentExecutions: f.reservedConcurrency } }),
     });
@@ -87,17 +94,8 @@ export function functionsRoutes(d: LambdaApiDeps): Router {
 
   r.get(`${P}/:FunctionName/configuration`, async (req, res) => {
     const tenant = tenantOf(res);
-    const f = await requireFunction(d, tenant, refOf(req));
-    res.json(view(f, await d.attributes.get(f.functionId)));
-  });
-
-  // Published versions do not exist yet: $LATEST is the one version a function has.
-  r.get(`${P}/:FunctionName/versions`, async (req, res) => {
-    const tenant = tenantOf(res);
-    const ref = refOf(req);
-    if (ref.qualifier !== undefined) throw new LambdaApiError('InvalidParameterValueException', 'ListVersionsByFunction takes an unqualified function name.');
-    const f = await requireFunction(d, tenant, ref);
-    res.json({ Versions: [view(f, await d.attributes.get(f.functionId))] });
+    const { latest, record, version } = await requireVersion(d, tenant, refOf(req));
+    res.json(functionConfiguration(d.region, record, await d.attributes.get(latest.functionId), version));
   });
 
   r.put(`${P}/:FunctionName/code`, async (req, res) => {
@@ -106,14 +104,21 @@ export function functionsRoutes(d: LambdaApiDeps): Router {
     const ref = refOf(req);
     if (ref.qualifier !== undefined) throw new LambdaApiError('InvalidParameterValueException', 'Only $LATEST can be updated: leave the function name unqualified.');
     const current = await requireFunction(d, tenant, ref);
-    await checkRevision(d, current, str(b, 'RevisionId'));
+    const pre = preconditionOf(b);
     const zip = zipOf(b);
     if (bool(b, 'DryRun') === true) {
+      checkRevision(current, pre.expectedRevisionId);
       res.json(view(current, await d.attributes.get(current.functionId)));
       return;
     }
-    const record = await d.service.replaceCode(tenant, ref.name, zip);
-    res.json(view(record, await d.attributes.get(record.functionId)));
+    const record = await d.service.replaceCode(tenant, ref.name, zip, pre);
+    const attrs = await d.attributes.get(record.functionId);
+    if (bool(b, 'Publish') === true) {
+      const v = await d.service.publishVersion(tenant, ref.name, {});
+      res.json(functionConfiguration(d.region, publishedRecord(record, v), attrs, String(v.version)));
+      return;
+    }
+    res.json(view(record, attrs));
   });
 
   r.put(`${P}/:FunctionName/configuration`, async (req, res) => {
@@ -125,28 +130,31 @@ export function functionsRoutes(d: LambdaApiDeps): Router {
     const role = str(b, 'Role');
     new Constraints().pattern(role, 'role', ROLE, ROLE_SHOWN).check();
     const settings = configurationOf(b, false);
-    await checkRevision(d, current, str(b, 'RevisionId'));
+    const pre = preconditionOf(b);
+    // Always through the service, even for a role alone: the RevisionId changes, its precondition holds.
     const patch: FunctionConfigPatch = dropUndefined({
       runtime: str(b, 'Runtime'),
       handler: str(b, 'Handler'),
       memoryMb: settings.memoryMb,
       timeoutMs: settings.timeoutMs,
       environment: settings.environment,
+      description: settings.description ?? current.description ?? '',
     });
-    const record = Object.keys(patch).length > 0 ? await d.service.patch(tenant, ref.name, patch) : current;
-    const attrs = role !== undefined || settings.description !== undefined
-      ? await d.attributes.update(tenant, record.functionId, (a) => ({ ...a, role: role ?? a.role, description: settings.description ?? a.description }))
-      : await d.attributes.get(record.functionId);
+    const record = await d.service.patch(tenant, ref.name, patch, pre);
+    const attrs = role !== undefined ? await d.attributes.update(tenant, record.functionId, (a) => ({ ...a, role })) : await d.attributes.get(record.functionId);
     res.json(view(record, attrs));
   });
 
   r.delete(`${P}/:FunctionName`, async (req, res) => {
     const tenant = tenantOf(res);
     const ref = refOf(req);
-    if (ref.qualifier !== undefined && ref.qualifier !== '$LATEST') throw notFound(d.region, ref.name, ref.qualifier);
     if (ref.qualifier === '$LATEST') throw new LambdaApiError('InvalidParameterValueException', '$LATEST version cannot be deleted without deleting the function.');
-    await requireFunction(d, tenant, ref);
-    await d.service.delete(tenant, ref.name);
+    if (ref.qualifier !== undefined && !/^[0-9]+$/.test(ref.qualifier)) {
+      throw new LambdaApiError('InvalidParameterValueException', 'Deletion of aliases is not supported by DeleteFunction: use DeleteAlias.');
+    }
+    await requireVersion(d, tenant, ref);
+    if (ref.qualifier === undefined) await d.service.delete(tenant, ref.name);
+    else await d.service.deleteVersion(tenant, ref.name, Number(ref.qualifier));
     res.status(204).end();
   });
 
@@ -226,10 +234,15 @@ function zipOf(code: Body): Buffer {
   return zip;
 }
 
-/** `RevisionId` preconditions (→ 412 PreconditionFailedException). */
-async function checkRevision(d: LambdaApiDeps, f: FunctionRecord, expected: string | undefined): Promise<void> {
-  if (expected === undefined) return;
-  if (revisionId(f, await d.attributes.get(f.functionId)) !== expected) {
+/** `RevisionId`: the service checks it in the write's own transaction (→ 412 PreconditionFailedException). */
+function preconditionOf(b: Body): Precondition {
+  const expected = str(b, 'RevisionId');
+  return expected === undefined ? {} : { expectedRevisionId: expected };
+}
+
+/** The same check where nothing is written (DryRun). */
+function checkRevision(f: FunctionRecord, expected: string | undefined): void {
+  if (expected !== undefined && revisionId(f) !== expected) {
     throw new LambdaApiError('PreconditionFailedException', 'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id');
   }
 }

@@ -17,6 +17,7 @@ import { LambdaApiError, writeLambdaError } from './lambda-errors.js';
 import { resourceRoutes } from './resource-routes.js';
 import { settingsRoutes } from './settings-routes.js';
 import { unsupportedOperation } from './unsupported-operations.js';
+import { versionsRoutes } from './versions-routes.js';
 
 export interface LambdaCaller {
   readonly tenant: TenantId;
@@ -70,6 +71,7 @@ export function createLambdaApp(d: LambdaApiDeps, authenticate: LambdaAuthentica
     jsonBody(req, res, (err?: unknown) => next(err === undefined ? undefined : bodyError(err)));
   });
   app.use(functionsRoutes(d));
+  app.use(versionsRoutes(d));
   app.use(settingsRoutes(d));
   app.use(resourceRoutes(d));
   app.use((req) => unsupportedOperation(req));

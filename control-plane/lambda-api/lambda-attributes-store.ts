@@ -1,6 +1,6 @@
 /**
  * Postgres persistence of what only the Lambda API knows about a function (migration 009): its
- * role, description, tags and resource-policy statements. A function created over Gantry's own
+ * role, tags and resource-policy statements. A function created over Gantry's own
  * API has no row: it reads as empty. Statements are changed under a row lock, so two concurrent
  * AddPermission calls cannot lose one another.
  */
@@ -15,17 +15,15 @@ export interface PolicyStatement {
 
 export interface LambdaAttributes {
   readonly role: string;
-  readonly description: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly statements: readonly PolicyStatement[];
   readonly updatedAt: Date | undefined;
 }
 
-export const EMPTY_ATTRIBUTES: LambdaAttributes = Object.freeze({ role: '', description: '', tags: Object.freeze({}), statements: Object.freeze([]), updatedAt: undefined });
+export const EMPTY_ATTRIBUTES: LambdaAttributes = Object.freeze({ role: '', tags: Object.freeze({}), statements: Object.freeze([]), updatedAt: undefined });
 
 interface Row {
   role: string;
-  description: string;
   tags: Record<string, string>;
   statements: PolicyStatement[];
   updated_at: Date;
@@ -35,7 +33,7 @@ export class LambdaAttributesStore {
   constructor(private readonly pool: Pool) {}
 
   async get(functionId: FunctionId): Promise<LambdaAttributes> {
-    const rows = await query<Row>(this.pool, 'SELECT role, description, tags, statements, updated_at FROM lambda_function_attributes WHERE function_id = $1', [functionId]);
+    const rows = await query<Row>(this.pool, 'SELECT role, tags, statements, updated_at FROM lambda_function_attributes WHERE function_id = $1', [functionId]);
     return rows[0] === undefined ? EMPTY_ATTRIBUTES : toAttributes(rows[0]);
   }
 
@@ -44,7 +42,7 @@ export class LambdaAttributesStore {
     if (functionIds.length === 0) return new Map();
     const rows = await query<Row & { function_id: FunctionId }>(
       this.pool,
-      'SELECT function_id, role, description, tags, statements, updated_at FROM lambda_function_attributes WHERE function_id = ANY($1::uuid[])',
+      'SELECT function_id, role, tags, statements, updated_at FROM lambda_function_attributes WHERE function_id = ANY($1::uuid[])',
       [[...functionIds]],
     );
     return new Map(rows.map((r) => [r.function_id, toAttributes(r)]));
@@ -54,12 +52,12 @@ export class LambdaAttributesStore {
   async update(tenantId: TenantId, functionId: FunctionId, change: (current: LambdaAttributes) => LambdaAttributes): Promise<LambdaAttributes> {
     return inTransaction(this.pool, async (c) => {
       await c.query('INSERT INTO lambda_function_attributes (function_id, tenant_id) VALUES ($1, $2) ON CONFLICT (function_id) DO NOTHING', [functionId, tenantId]);
-      const r = await c.query<Row>('SELECT role, description, tags, statements, updated_at FROM lambda_function_attributes WHERE function_id = $1 FOR UPDATE', [functionId]);
+      const r = await c.query<Row>('SELECT role, tags, statements, updated_at FROM lambda_function_attributes WHERE function_id = $1 FOR UPDATE', [functionId]);
       const next = change(r.rows[0] === undefined ? EMPTY_ATTRIBUTES : toAttributes(r.rows[0]));
       const w = await c.query<Row>(
-        `UPDATE lambda_function_attributes SET role = $2, description = $3, tags = $4, statements = $5, updated_at = now()
-          WHERE function_id = $1 RETURNING role, description, tags, statements, updated_at`,
-        [functionId, next.role, next.description, JSON.stringify(next.tags), JSON.stringify(next.statements)],
+        `UPDATE lambda_function_attributes SET role = $2, tags = $3, statements = $4, updated_at = now()
+          WHERE function_id = $1 RETURNING role, tags, statements, updated_at`,
+        [functionId, next.role, JSON.stringify(next.tags), JSON.stringify(next.statements)],
       );
       return toAttributes(w.rows[0] as Row);
     });
@@ -67,5 +65,5 @@ export class LambdaAttributesStore {
 }
 
 function toAttributes(r: Row): LambdaAttributes {
-  return { role: r.role, description: r.description, tags: r.tags, statements: r.statements, updatedAt: r.updated_at };
+  return { role: r.role, tags: r.tags, statements: r.statements, updatedAt: r.updated_at };
 }

@@ -9,7 +9,7 @@ import type { AsyncService } from '../async/async-service.js';
 import type { FunctionCache } from '../functions/function-cache.js';
 import type { FunctionService } from '../functions/function-service.js';
 import type { FunctionStore } from '../functions/function-store.js';
-import type { FunctionId, FunctionRecord, TenantId } from '../functions/function-types.js';
+import { LATEST, type FunctionId, type FunctionRecord, type PublishedVersion, type TenantId } from '../functions/function-types.js';
 import { functionArn } from '../functions/lambda-contract.js';
 import type { Invoker } from '../invocation/invoker.js';
 import type { CodeLocation } from './code-location.js';
@@ -60,13 +60,44 @@ export function notFound(region: string, name: string, qualifier?: string): Lamb
   return new LambdaApiError('ResourceNotFoundException', `Function not found: ${qualifier === undefined ? arn : `${arn}:${qualifier}`}`);
 }
 
-/**
- * The function's record for a ref. Only `$LATEST` is served until published versions exist: any
- * other qualifier names nothing.
- */
+/** The function ($LATEST) a ref names; its qualifier, if any, must exist too. */
 export async function requireFunction(d: LambdaApiDeps, tenant: TenantId, ref: FunctionRef): Promise<FunctionRecord> {
-  if (ref.qualifier !== undefined && ref.qualifier !== '$LATEST') throw notFound(d.region, ref.name, ref.qualifier);
-  const f = await d.store.get(tenant, ref.name);
-  if (f === undefined) throw notFound(d.region, ref.name, ref.qualifier);
-  return f;
+  return (await requireVersion(d, tenant, ref)).latest;
+}
+
+export interface VersionView {
+  /** $LATEST's record. */
+  readonly latest: FunctionRecord;
+  /** What the qualifier names, shaped as a record: $LATEST itself or a published snapshot. */
+  readonly record: FunctionRecord;
+  /** `$LATEST` or the published number. */
+  readonly version: string;
+}
+
+/** The version a ref names: `$LATEST` (or none), a published number, or an alias's primary version. */
+export async function requireVersion(d: LambdaApiDeps, tenant: TenantId, ref: FunctionRef): Promise<VersionView> {
+  const latest = await d.store.get(tenant, ref.name);
+  if (latest === undefined) throw notFound(d.region, ref.name, ref.qualifier);
+  const q = ref.qualifier;
+  if (q === undefined || q === LATEST) return { latest, record: latest, version: LATEST };
+  let label = q;
+  if (!/^[0-9]+$/.test(q)) {
+    const alias = await d.service.getAlias(tenant, ref.name, q).catch(asNotFound(d, ref));
+    label = alias.functionVersion;
+    if (label === LATEST) return { latest, record: latest, version: LATEST };
+  }
+  const v = await d.service.getVersion(tenant, ref.name, Number(label)).catch(asNotFound(d, ref));
+  return { latest, record: publishedRecord(latest, v), version: String(v.version) };
+}
+
+/** A published version in the record shape the configuration view reads. */
+export function publishedRecord(latest: FunctionRecord, v: PublishedVersion): FunctionRecord {
+  return { ...latest, ...v, description: v.description, revisionId: v.revisionId, updatedAt: v.createdAt };
+}
+
+export function asNotFound(d: LambdaApiDeps, ref: FunctionRef): (e: unknown) => never {
+  return (e) => {
+    if ((e as { type?: string }).type === 'ResourceNotFound') throw notFound(d.region, ref.name, ref.qualifier);
+    throw e;
+  };
 }

@@ -82,7 +82,7 @@ export function resourceRoutes(d: LambdaApiDeps): Router {
     const f = await requireFunction(d, tenantOf(res), refOf(req));
     const a = await d.attributes.get(f.functionId);
     if (a.statements.length === 0) throw new LambdaApiError('ResourceNotFoundException', 'The resource you requested does not exist.');
-    res.json({ Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: a.statements }), RevisionId: revisionId(f, a) });
+    res.json({ Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: a.statements }), RevisionId: revisionId(f) });
   });
 
   r.delete('/2015-03-31/functions/:FunctionName/policy/:StatementId', async (req, res) => {
@@ -133,9 +133,9 @@ export function resourceRoutes(d: LambdaApiDeps): Router {
   return r;
 }
 
-async function checkPolicyRevision(d: LambdaApiDeps, f: FunctionRecord, expected: string | undefined): Promise<void> {
+async function checkPolicyRevision(_d: LambdaApiDeps, f: FunctionRecord, expected: string | undefined): Promise<void> {
   if (expected === undefined) return;
-  if (revisionId(f, await d.attributes.get(f.functionId)) !== expected) {
+  if (revisionId(f) !== expected) {
     throw new LambdaApiError('PreconditionFailedException', 'The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id');
   }
 }
