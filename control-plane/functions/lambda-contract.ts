@@ -15,11 +15,7 @@ export const QUALIFIER = /^(\$LATEST|[1-9][0-9]{0,9}|(?![0-9]+$)[A-Za-z0-9_-]{1,
 /** What a route, a destination or a schedule may target: `fn`, `fn:alias`, `fn:3`, `fn:$LATEST`. */
 export const QUALIFIED_FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}(:(\$LATEST|[1-9][0-9]{0,9}|(?![0-9]+$)[A-Za-z0-9_-]{1,128}))?$/;
 
-/** `name:qualifier` split at its colon (Lambda's partial-ARN form); no colon, no qualifier. */
-export function splitQualifiedName(text: string): { name: string; qualifier: string | undefined } {
-  const colon = text.indexOf(':');
-  return colon < 0 ? { name: text, qualifier: undefined } : { name: text.slice(0, colon), qualifier: text.slice(colon + 1) };
-}
+export { splitQualifiedName } from '../../common/invoke-protocol.js';
 
 export function functionArn(region: string, name: string, qualifier?: string): string {
   return `arn:aws:lambda:${region}:000000000000:function:${name}${qualifier === undefined ? '' : `:${qualifier}`}`;
