@@ -8,7 +8,7 @@ import type { ControlPlaneConfig } from '../config.js';
 import { CodeLocation } from './code-location.js';
 import { FunctionLambdaEndpoint } from './function-endpoint.js';
 import { LambdaAttributesStore } from './lambda-attributes-store.js';
-import { createLambdaApp, isLambdaApiPath, type LambdaAuthenticator } from './lambda-app.js';
+import { createLambdaApp, isLambdaApiPath, type LambdaAuthentication } from './lambda-app.js';
 import type { LambdaApiDeps } from './lambda-context.js';
 import { LambdaApiError } from './lambda-errors.js';
 
@@ -24,12 +24,12 @@ export interface LambdaApiParts extends Omit<LambdaApiDeps, 'region' | 'attribut
   readonly pool: ConstructorParameters<typeof LambdaAttributesStore>[0];
   /** The control plane's secret, for presigned code URLs (known once started). */
   readonly secret: () => string;
-  readonly authenticate?: LambdaAuthenticator;
+  /** Who sent a request (the SigV4 middleware); without one nothing is let through. */
+  readonly authenticate?: LambdaAuthentication;
   readonly errorBody: ErrorBody;
 }
 
-/** Without a verifier wired in, nothing is let through. */
-const refuseAll: LambdaAuthenticator = () => {
+const refuseAll: LambdaAuthentication = () => {
   throw new LambdaApiError('UnrecognizedClientException', 'The security token included in the request is invalid.');
 };
 

@@ -90,6 +90,8 @@ function writeResult(res: Response, r: InvokeResult, version: string): void {
 /** What the function receives: the bytes sent, `{}` for none; never text it was not sent. */
 function payloadOf(req: Request): Buffer {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  // The authentication may have read up to its own, larger limit.
+  if (body.length > MAX_SYNC_PAYLOAD_BYTES) throw new LambdaApiError('RequestEntityTooLargeException', `Request must be smaller than ${MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation`);
   if (body.length === 0 || body.toString('utf8').trim() === '') return Buffer.from('{}');
   if (!isUtf8(body)) throw new LambdaApiError('InvalidRequestContentException', 'Could not parse request body into json: Could not parse payload into json: Invalid UTF-8 middle byte');
   try {

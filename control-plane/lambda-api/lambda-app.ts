@@ -6,13 +6,13 @@
  * GetFunction are served here too, authenticated by their own signature.
  */
 import { randomUUID } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { isUtf8 } from 'node:buffer';
 import type { TenantId } from '../functions/function-types.js';
 import { CODE_PATH_PREFIX } from './code-location.js';
 import { functionsRoutes } from './functions-routes.js';
 import { invokeRoutes } from './invoke-routes.js';
-import type { LambdaApiDeps } from './lambda-context.js';
+import { setCaller, type LambdaApiDeps } from './lambda-context.js';
 import { LambdaApiError, writeLambdaError } from './lambda-errors.js';
 import { resourceRoutes } from './resource-routes.js';
 import { settingsRoutes } from './settings-routes.js';
@@ -23,8 +23,22 @@ export interface LambdaCaller {
   readonly tenant: TenantId;
 }
 
-/** Who sent the request (SigV4 in production); throws to refuse it. */
+/**
+ * Who sent the request (SigV4 in production): a middleware that either answers the refusal
+ * itself or calls `next()` once `setCaller(res, …)` has named the tenant. It may read the body
+ * (the signature covers it) and leave it in `req.body` as a Buffer.
+ */
+export type LambdaAuthentication = RequestHandler;
+
+/** A test's or tool's own authentication, as a function of the request. */
 export type LambdaAuthenticator = (req: Request) => Promise<LambdaCaller> | LambdaCaller;
+
+export function authenticationOf(authenticate: LambdaAuthenticator): LambdaAuthentication {
+  return async (req, res, next) => {
+    setCaller(res, await authenticate(req));
+    next();
+  };
+}
 
 /** The paths this app answers: AWS's dated API paths and the code downloads. */
 const LAMBDA_PATH = /^\/20\d\d-\d\d-\d\d(\/|$|\?)/;
@@ -43,7 +57,7 @@ const jsonBody = express.json({
   },
 });
 
-export function createLambdaApp(d: LambdaApiDeps, authenticate: LambdaAuthenticator): express.Express {
+export function createLambdaApp(d: LambdaApiDeps, authenticate: LambdaAuthentication): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -59,14 +73,16 @@ export function createLambdaApp(d: LambdaApiDeps, authenticate: LambdaAuthentica
     if (zip === undefined) throw new LambdaApiError('ResourceNotFoundException', 'The code archive no longer exists.');
     res.status(200).set({ 'Content-Type': 'application/zip', 'Content-Length': String(zip.length) }).end(zip);
   });
-  app.use(async (req, res, next) => {
-    res.locals['tenant'] = (await authenticate(req)).tenant;
-    next();
-  });
+  app.use(authenticate);
   // Invoke reads its payload raw; every other operation's body is JSON.
   app.use(invokeRoutes(d));
   app.use((req, res, next) => {
-    const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
+    // Read already by the authentication (SigV4 signs it): parsed here.
+    if (Buffer.isBuffer(req.body)) {
+      req.body = parseJson(req.body);
+      return next();
+    }
+    const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return next();
     jsonBody(req, res, (err?: unknown) => next(err === undefined ? undefined : bodyError(err)));
   });
@@ -82,6 +98,16 @@ export function createLambdaApp(d: LambdaApiDeps, authenticate: LambdaAuthentica
     }
   });
   return app;
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  if (!isUtf8(body)) throw new LambdaApiError('InvalidRequestContentException', 'Could not parse request body into json: the body is not valid UTF-8.');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new LambdaApiError('InvalidRequestContentException', 'Could not parse request body into json: the body is not valid JSON.');
+  }
 }
 
 /** body-parser's refusals in AWS's words. */

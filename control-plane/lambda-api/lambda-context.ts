@@ -32,6 +32,11 @@ export interface LambdaApiDeps {
   readonly logger: Logger;
 }
 
+/** What the authentication found: the tenant every route then acts for. */
+export function setCaller(res: Response, caller: { readonly tenant: TenantId }): void {
+  res.locals['tenant'] = caller.tenant;
+}
+
 export function tenantOf(res: Response): TenantId {
   const t = res.locals['tenant'] as TenantId | undefined;
   // The authentication middleware runs before every route; a route without it is a wiring bug.
