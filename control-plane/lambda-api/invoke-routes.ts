@@ -30,7 +30,6 @@ export function invokeRoutes(d: LambdaApiDeps): Router {
   r.post('/2015-03-31/functions/:FunctionName/invocations', rawPayload, async (req, res) => {
     const tenant = tenantOf(res);
     const ref = refOf(req);
-    if (ref.qualifier !== undefined && ref.qualifier !== '$LATEST') throw notFound(d.region, ref.name, ref.qualifier);
     const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
     if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
       throw new LambdaApiError('ValidationException', `1 validation error detected: Value '${type.slice(0, 64)}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`);
@@ -41,7 +40,7 @@ export function invokeRoutes(d: LambdaApiDeps): Router {
     }
     const payload = payloadOf(req);
     if (type === 'DryRun') {
-      if ((await d.cache.get(tenant, ref.name)) === undefined) throw notFound(d.region, ref.name, ref.qualifier);
+      await d.service.resolve(tenant, ref.name, ref.qualifier).catch(notFoundAs(d, ref.name, ref.qualifier));
       res.status(204).end();
       return;
     }
@@ -49,27 +48,34 @@ export function invokeRoutes(d: LambdaApiDeps): Router {
       if (payload.length > d.maxAsyncPayloadBytes) {
         throw new LambdaApiError('RequestEntityTooLargeException', `${payload.length} byte payload is too large for the Event invocation type (limit ${d.maxAsyncPayloadBytes} bytes)`);
       }
-      const id = await d.asyncService.accept(tenant, ref.name, payload).catch(notFoundAs(d, ref.name, ref.qualifier));
-      res.status(202).set({ 'x-amzn-RequestId': id, 'X-Amz-Executed-Version': '$LATEST' }).end();
+      const id = await d.asyncService.accept(tenant, qualified(ref), payload).catch(notFoundAs(d, ref.name, ref.qualifier));
+      res.status(202).set({ 'x-amzn-RequestId': id }).end();
       return;
     }
     const clientContext = clientContextOf(header(req, 'x-amz-client-context'));
     const result = await d.invoker
-      .invoke({ tenantId: tenant, functionName: ref.name, payload, source: 'direct', logTail: logType === 'Tail', ...(clientContext === undefined ? {} : { clientContext }) })
+      .invoke({
+        tenantId: tenant,
+        functionName: ref.name,
+        ...(ref.qualifier === undefined ? {} : { qualifier: ref.qualifier }),
+        payload,
+        source: 'direct',
+        logTail: logType === 'Tail',
+        ...(clientContext === undefined ? {} : { clientContext }),
+      })
       .catch(notFoundAs(d, ref.name, ref.qualifier));
-    writeResult(res, result, '$LATEST');
+    writeResult(res, result, result.executedVersion ?? '$LATEST');
   });
 
   // InvokeAsync (deprecated by AWS, still in the model): an Event invoke answered `{Status: 202}`.
   r.post('/2014-11-13/functions/:FunctionName/invoke-async', rawPayload, async (req, res) => {
     const tenant = tenantOf(res);
     const ref = refOf(req);
-    if (ref.qualifier !== undefined && ref.qualifier !== '$LATEST') throw notFound(d.region, ref.name, ref.qualifier);
     const payload = payloadOf(req);
     if (payload.length > d.maxAsyncPayloadBytes) {
       throw new LambdaApiError('RequestEntityTooLargeException', `${payload.length} byte payload is too large for the Event invocation type (limit ${d.maxAsyncPayloadBytes} bytes)`);
     }
-    const id = await d.asyncService.accept(tenant, ref.name, payload).catch(notFoundAs(d, ref.name, ref.qualifier));
+    const id = await d.asyncService.accept(tenant, qualified(ref), payload).catch(notFoundAs(d, ref.name, ref.qualifier));
     res.status(202).set('x-amzn-RequestId', id).json({ Status: 202 });
   });
 
@@ -123,6 +129,11 @@ export function clientContextOf(raw: string | undefined): string | undefined {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad();
   return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The queue's form of a qualified function: `name:qualifier`. */
+function qualified(ref: { readonly name: string; readonly qualifier?: string }): string {
+  return ref.qualifier === undefined ? ref.name : `${ref.name}:${ref.qualifier}`;
 }
 
 /** The invoker's and queue's not-found, in AWS's sentence. */

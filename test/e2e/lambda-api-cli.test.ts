@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { DEFAULT_TENANT } from '../../control-plane/functions/function-types.js';
 import { startStack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
 
@@ -15,10 +14,12 @@ const run = promisify(execFile);
 // Debian's v2 by its path: another `aws` (v1) may come first on PATH.
 const AWS = '/usr/bin/aws';
 
-const stack = await startStack(t, { controlPlaneOverrides: { lambdaAuthenticator: () => ({ tenant: DEFAULT_TENANT }) } });
+const stack = await startStack(t);
+// Real SigV4: a key made over the admin API.
+const key = (await (await stack.admin('POST', '/v1/access-keys', { description: 'lambda api e2e' })).json()) as { accessKeyId: string; secretAccessKey: string };
 const dir = await mkdtemp(path.join(tmpdir(), 'gantry-awscli-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
-const credentials = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const credentials = { AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey };
 
 interface CliResult {
   readonly code: number;

@@ -4,21 +4,23 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
 import {
-  AddPermissionCommand, CreateFunctionCommand, DeleteFunctionCommand, DeleteFunctionConcurrencyCommand, GetAccountSettingsCommand,
+  AddPermissionCommand, CreateAliasCommand, CreateFunctionCommand, DeleteAliasCommand, GetAliasCommand, ListAliasesCommand,
+  ListVersionsByFunctionCommand, PublishVersionCommand, UpdateAliasCommand, DeleteFunctionCommand, DeleteFunctionConcurrencyCommand, GetAccountSettingsCommand,
   GetFunctionCodeSigningConfigCommand, GetFunctionCommand, GetFunctionConcurrencyCommand, GetFunctionConfigurationCommand,
   GetFunctionEventInvokeConfigCommand, GetPolicyCommand, InvokeCommand, LambdaClient, ListLayersCommand, ListTagsCommand,
   paginateListFunctions, PutFunctionConcurrencyCommand, PutFunctionEventInvokeConfigCommand, RemovePermissionCommand, TagResourceCommand,
   UntagResourceCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
-import { DEFAULT_TENANT } from '../../control-plane/functions/function-types.js';
 import { startStack } from '../support/stack.js';
 import { nodeZip } from '../support/zip.js';
 
-const stack = await startStack(t, { controlPlaneOverrides: { lambdaAuthenticator: () => ({ tenant: DEFAULT_TENANT }) } });
+const stack = await startStack(t);
+// Real SigV4: a key made over the admin API.
+const key = (await (await stack.admin('POST', '/v1/access-keys', { description: 'lambda api e2e' })).json()) as { accessKeyId: string; secretAccessKey: string };
 const clientConfig = {
   endpoint: stack.controlPlaneUrl,
   region: 'us-east-1',
-  credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+  credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
 };
 const client = new LambdaClient(clientConfig);
 // Errors are asserted at their first answer, not after the SDK's retries.
@@ -118,6 +120,55 @@ await t.test('create, wait until active, invoke every way, update with precondit
   t.match(gone?.message, /Function not found: arn:aws:lambda:us-east-1:000000000000:function:sdk-fn/);
 });
 
+await t.test('publish versions, an alias with 10/90 weights: 1000 invokes split within ±5 %', async (t) => {
+  const SOURCE = (n: number) => `exports.handler = async () => ({ code: ${n}, version: process.env.AWS_LAMBDA_FUNCTION_VERSION });`;
+  await client.send(new CreateFunctionCommand({ FunctionName: 'sdk-ver', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: nodeZip(SOURCE(1)) }, Publish: true }));
+  const listed = await client.send(new ListVersionsByFunctionCommand({ FunctionName: 'sdk-ver' }));
+  t.same(listed.Versions?.map((v) => v.Version), ['$LATEST', '1'], 'Publish on create made version 1');
+  await client.send(new UpdateFunctionCodeCommand({ FunctionName: 'sdk-ver', ZipFile: nodeZip(SOURCE(2)) }));
+  const v2 = await client.send(new PublishVersionCommand({ FunctionName: 'sdk-ver', Description: 'second' }));
+  t.equal(v2.$metadata.httpStatusCode, 201);
+  t.equal(v2.Version, '2');
+  t.equal(v2.FunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:sdk-ver:2');
+  t.equal(v2.Description, 'second');
+
+  const one = await client.send(new InvokeCommand({ FunctionName: 'sdk-ver', Qualifier: '1', Payload: Buffer.from('{}') }));
+  t.equal(one.ExecutedVersion, '1');
+  t.same(decode(one.Payload), { code: 1, version: '1' });
+  t.equal((await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'sdk-ver:1' }))).Version, '1');
+
+  const badWeight = await errorOf(once.send(new CreateAliasCommand({ FunctionName: 'sdk-ver', Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 1.5 } } })));
+  t.equal(badWeight?.name, 'ValidationException');
+  const alias = await client.send(new CreateAliasCommand({ FunctionName: 'sdk-ver', Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } } }));
+  t.equal(alias.AliasArn, 'arn:aws:lambda:us-east-1:000000000000:function:sdk-ver:live');
+  t.same(alias.RoutingConfig?.AdditionalVersionWeights, { '2': 0.1 });
+  t.equal((await client.send(new GetAliasCommand({ FunctionName: 'sdk-ver', Name: 'live' }))).RevisionId, alias.RevisionId);
+
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < 1000; i++) {
+    const r = await client.send(new InvokeCommand({ FunctionName: 'sdk-ver:live', Payload: Buffer.from('{}') }));
+    const version = r.ExecutedVersion ?? 'none';
+    counts[version] = (counts[version] ?? 0) + 1;
+    if (i < 50) t.equal(decode(r.Payload).version, version, 'the version that ran is the one reported');
+  }
+  t.equal((counts['1'] ?? 0) + (counts['2'] ?? 0), 1000, `only versions 1 and 2 ran: ${JSON.stringify(counts)}`);
+  t.ok((counts['2'] ?? 0) >= 50 && (counts['2'] ?? 0) <= 150, `version 2 got ${counts['2'] ?? 0} of 1000 (10 % ± 5 %)`);
+
+  const stale = await errorOf(once.send(new UpdateAliasCommand({ FunctionName: 'sdk-ver', Name: 'live', FunctionVersion: '2', RevisionId: '00000000-0000-0000-0000-000000000000' })));
+  t.equal(stale?.name, 'PreconditionFailedException');
+  const moved = await client.send(new UpdateAliasCommand({ FunctionName: 'sdk-ver', Name: 'live', FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: {} }, RevisionId: alias.RevisionId }));
+  t.equal(moved.FunctionVersion, '2');
+  t.equal(moved.RoutingConfig, undefined);
+  t.same((await client.send(new ListAliasesCommand({ FunctionName: 'sdk-ver' }))).Aliases?.map((a) => a.Name), ['live']);
+  const inUse = await errorOf(once.send(new DeleteFunctionCommand({ FunctionName: 'sdk-ver', Qualifier: '2' })));
+  t.equal(inUse?.name, 'ResourceConflictException', 'a version an alias routes to is not deleted');
+  await client.send(new DeleteFunctionCommand({ FunctionName: 'sdk-ver', Qualifier: '1' }));
+  t.equal((await errorOf(once.send(new GetFunctionCommand({ FunctionName: 'sdk-ver', Qualifier: '1' }))))?.name, 'ResourceNotFoundException');
+  await client.send(new DeleteAliasCommand({ FunctionName: 'sdk-ver', Name: 'live' }));
+  t.equal((await errorOf(once.send(new GetAliasCommand({ FunctionName: 'sdk-ver', Name: 'live' }))))?.name, 'ResourceNotFoundException');
+  await client.send(new DeleteFunctionCommand({ FunctionName: 'sdk-ver' }));
+});
+
 await t.test('reserved concurrency 0 throttles with TooManyRequestsException and its Reason', async (t) => {
   await client.send(new CreateFunctionCommand({ FunctionName: 'sdk-throttled', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: nodeZip(V2) } }));
   const put = await client.send(new PutFunctionConcurrencyCommand({ FunctionName: 'sdk-throttled', ReservedConcurrentExecutions: 0 }));
@@ -200,6 +251,10 @@ await t.test('errors carry the names the SDK knows', async (t) => {
   t.equal(qualifier?.name, 'InvalidParameterValueException');
   const version = await errorOf(once.send(new GetFunctionCommand({ FunctionName: 'sdk-list-a', Qualifier: '7' })));
   t.equal(version?.name, 'ResourceNotFoundException');
+  const wrongSecret = new LambdaClient({ ...clientConfig, maxAttempts: 1, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: 'not-the-secret' } });
+  const unsigned = await errorOf(wrongSecret.send(new GetFunctionCommand({ FunctionName: 'sdk-list-a' })));
+  t.equal(unsigned?.name, 'InvalidSignatureException', 'SigV4 is verified');
+  t.equal(unsigned?.$metadata.httpStatusCode, 403);
   const layers = await errorOf(once.send(new ListLayersCommand({})));
   t.equal(layers?.name, 'UnsupportedOperationException');
   t.equal(layers?.$metadata.httpStatusCode, 501);
