@@ -23,6 +23,7 @@ import { AccessKeyCache } from './access-keys/access-key-cache.js';
 import { AccessKeyService, accessKeysChannel } from './access-keys/access-key-service.js';
 import { AccessKeyStore } from './access-keys/access-key-store.js';
 import { awsIdentity, createAwsAuth } from './auth/aws-auth.js';
+import { FunctionCredentialsEnvironment } from './auth/function-credentials-environment.js';
 import { TokenAuth } from './auth/token-auth.js';
 import { bootstrapTokens } from './auth/tokens.js';
 import { NodeHeartbeat } from './cluster/node-heartbeat.js';
@@ -178,9 +179,11 @@ function buildParts(b: Base, overrides: ControlPlaneOverrides, live: Live): Part
   const functionCache = new FunctionCache(async (tenant, name) => versionStore.getInvocable(tenant, name, await functionStore.get(tenant, name)));
   const runtimeApiBounds = nodeRuntimeApiBounds(config);
   const connectionsEnv = new ConnectionsEnvironment({ pool, retire: (id) => scheduler.retire(id), internalToken: () => live.internalToken, logger: logger.child({ component: 'websocket-env' }) });
+  const credentials = new FunctionCredentialsEnvironment(() => live.internalToken, config.GANTRY_FUNCTION_CREDENTIALS_TTL_MS);
   const scheduler = createScheduler(
     {
       platformEnvironment: (v) => ({ ...connectionsEnv.variablesFor(v), ...lambdaApi.functionEndpoint.variables() }),
+      expiringEnvironment: (v, issuedAtMs) => credentials.variablesFor(v, issuedAtMs),
       containers,
       codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
       imageFor: (runtime) => catalog.imageFor(runtime),

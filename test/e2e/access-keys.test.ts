@@ -134,7 +134,7 @@ t.test('bad input: an unknown tenant, unknown fields', async (t) => {
 
 t.test('the secret is sealed at rest, and a start with another key file fails clearly', async (t) => {
   const key = (await (await admin(a.url, 'POST', '/v1/access-keys', {})).json()) as { accessKeyId: string; secretAccessKey: string };
-  const pool = createPool({ url: databaseUrl, max: 1 });
+  const pool = createPool({ url: databaseUrl, max: 1, statementTimeoutMs: 10_000, applicationName: 'access-keys-test' });
   try {
     const row = (await pool.query<Record<string, unknown>>('SELECT * FROM access_keys WHERE id = $1', [key.accessKeyId])).rows[0];
     t.ok(row);
