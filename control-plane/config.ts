@@ -52,7 +52,8 @@ const schema = z
     // "@connections" needs it. "false" closes that port too.
     GANTRY_FUNCTIONS_REACH_GATEWAY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     // The function-facing Lambda API (AWS_ENDPOINT_URL_LAMBDA): this port on the host's address on
-    // GANTRY_FUNCTION_NETWORK, the one host port besides the gateway's the firewall opens. 0: any free port.
+    // GANTRY_FUNCTION_NETWORK, the one host port besides the gateway's the firewall opens (and closes
+    // with it when GANTRY_FUNCTIONS_REACH_GATEWAY is false). 0: any free port.
     GANTRY_FUNCTION_LAMBDA_PORT: intFrom(9001, 0, 65535),
     // Docker serialises much of container creation; more parallel starts than this only queue
     // inside the engine on a 2-core machine (OpenWhisk ships 10, LocalStack 16).

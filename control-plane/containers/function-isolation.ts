@@ -61,7 +61,9 @@ export class FunctionIsolation {
     const firewallOn = this.c.GANTRY_FUNCTION_FIREWALL === 'on';
     // Functions find the gateway on the host only where the firewall lets them.
     const setUp = { hostAddressForFunctions: !firewallOn || this.c.GANTRY_FUNCTIONS_REACH_GATEWAY ? bridgeIp : undefined };
-    const functionFacingPort = bridgeIp === undefined || listenForFunctions === undefined ? undefined : await listenForFunctions(bridgeIp);
+    // Closed together with the gateway's port (GANTRY_FUNCTIONS_REACH_GATEWAY=false): no host port then.
+    const reachable = setUp.hostAddressForFunctions;
+    const functionFacingPort = reachable === undefined || listenForFunctions === undefined ? undefined : await listenForFunctions(reachable);
     if (!firewallOn) return setUp;
     if (network?.bridge === undefined) {
       logger.warn({ network: name }, 'function firewall not installed: the function network has no bridge interface');
