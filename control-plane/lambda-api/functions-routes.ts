@@ -77,7 +77,15 @@ export function functionsRoutes(d: LambdaApiDeps): Router {
     const attrs = await d.attributes.getMany(page.map((f) => f.functionId));
     const last = page[page.length - 1];
     const more = start >= 0 && last !== undefined && start + page.length < all.length;
-    res.json({ Functions: page.map((f) => view(f, attrs.get(f.functionId) ?? EMPTY_ATTRIBUTES)), ...(more ? { NextMarker: encodeMarker(last.name) } : {}) });
+    const withVersions = queryParam(req, 'FunctionVersion') === 'ALL';
+    const functions: Record<string, unknown>[] = [];
+    for (const f of page) {
+      const a = attrs.get(f.functionId) ?? EMPTY_ATTRIBUTES;
+      functions.push(view(f, a));
+      // FunctionVersion=ALL: each function's published versions after its $LATEST, as AWS lists them.
+      if (withVersions) for (const v of (await d.service.listVersions(tenant, f.name)).versions) functions.push(functionConfiguration(d.region, publishedRecord(f, v), a, String(v.version)));
+    }
+    res.json({ Functions: functions, ...(more ? { NextMarker: encodeMarker(last.name) } : {}) });
   });
 
   r.get(`${P}/:FunctionName`, async (req, res) => {

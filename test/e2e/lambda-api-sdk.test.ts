@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
 import {
-  AddPermissionCommand, CreateAliasCommand, CreateFunctionCommand, DeleteAliasCommand, GetAliasCommand, ListAliasesCommand,
+  AddPermissionCommand, CreateAliasCommand, CreateFunctionCommand, DeleteAliasCommand, GetAliasCommand, ListAliasesCommand, ListFunctionsCommand,
   ListVersionsByFunctionCommand, PublishVersionCommand, UpdateAliasCommand, DeleteFunctionCommand, DeleteFunctionConcurrencyCommand, GetAccountSettingsCommand,
   GetFunctionCodeSigningConfigCommand, GetFunctionCommand, GetFunctionConcurrencyCommand, GetFunctionConfigurationCommand,
   GetFunctionEventInvokeConfigCommand, GetPolicyCommand, InvokeCommand, LambdaClient, ListLayersCommand, ListTagsCommand,
@@ -132,6 +132,8 @@ await t.test('publish versions, an alias with 10/90 weights: 1000 invokes split 
   t.equal(v2.FunctionArn, 'arn:aws:lambda:us-east-1:000000000000:function:sdk-ver:2');
   t.equal(v2.Description, 'second');
 
+  const all = await client.send(new ListFunctionsCommand({ FunctionVersion: 'ALL' }));
+  t.same(all.Functions?.filter((f) => f.FunctionName === 'sdk-ver').map((f) => f.Version), ['$LATEST', '1', '2'], 'FunctionVersion=ALL lists the versions');
   const one = await client.send(new InvokeCommand({ FunctionName: 'sdk-ver', Qualifier: '1', Payload: Buffer.from('{}') }));
   t.equal(one.ExecutedVersion, '1');
   t.same(decode(one.Payload), { code: 1, version: '1' });
