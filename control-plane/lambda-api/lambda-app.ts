@@ -8,7 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { isUtf8 } from 'node:buffer';
+import { isGantryError } from '../../common/errors.js';
 import type { TenantId } from '../functions/function-types.js';
+import { requestTargetProblem } from '../../common/safe-decode.js';
 import { CODE_PATH_PREFIX } from './code-location.js';
 import { functionsRoutes } from './functions-routes.js';
 import { invokeRoutes } from './invoke-routes.js';
@@ -62,8 +64,11 @@ export function createLambdaApp(d: LambdaApiDeps, authenticate: LambdaAuthentica
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'extended');
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     res.setHeader('x-amzn-RequestId', randomUUID());
+    // A target that does not decode (or decodes to a control character) never reaches a route.
+    const problem = requestTargetProblem(req.url);
+    if (problem !== undefined) throw new LambdaApiError('ValidationException', problem);
     next();
   });
   app.get(`${CODE_PATH_PREFIX}:file`, async (req, res) => {
@@ -92,7 +97,7 @@ export function createLambdaApp(d: LambdaApiDeps, authenticate: LambdaAuthentica
   app.use(resourceRoutes(d));
   app.use((req) => unsupportedOperation(req));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const sent = writeLambdaError(res, err, String(res.getHeader('x-amzn-RequestId') ?? randomUUID()));
+    const sent = writeLambdaError(res, bodyError(err), String(res.getHeader('x-amzn-RequestId') ?? randomUUID()));
     if (sent.status >= 500 && sent.code !== 'UnsupportedOperationException') {
       d.logger.error({ err: err as Error, method: req.method, path: req.path, status: sent.status }, 'lambda api request failed');
     }
@@ -112,11 +117,11 @@ function parseJson(body: Buffer): unknown {
 
 /** body-parser's refusals in AWS's words. */
 function bodyError(err: unknown): unknown {
-  if (err instanceof LambdaApiError) return err;
+  if (err instanceof LambdaApiError || isGantryError(err)) return err;
   const type = (err as { type?: unknown }).type;
   if (type === 'entity.too.large') return new LambdaApiError('RequestEntityTooLargeException', 'Request must be smaller than 75497472 bytes.');
   if (type === 'entity.parse.failed') return new LambdaApiError('InvalidRequestContentException', 'Could not parse request body into json: the body is not valid JSON.');
   const status = (err as { status?: unknown }).status;
-  if (typeof status === 'number' && status >= 400 && status < 500) return new LambdaApiError('InvalidRequestContentException', 'The request body could not be read.');
+  if (typeof status === 'number' && status >= 400 && status < 500) return new LambdaApiError('InvalidRequestContentException', 'The request could not be read.');
   return err;
 }

@@ -262,3 +262,19 @@ await t.test('errors carry the names the SDK knows', async (t) => {
   t.equal(layers?.$metadata.httpStatusCode, 501);
   t.match(layers?.message, /ListLayers is not supported by Gantry/);
 });
+
+await t.test('unsigned, bearer-token and malformed requests get the envelope, never a page', async (t) => {
+  const unsigned = await fetch(`${stack.controlPlaneUrl}/2015-03-31/functions`);
+  t.equal(unsigned.status, 403);
+  t.ok(unsigned.headers.get('x-amzn-errortype'), 'an AWS error name');
+  const bearer = await fetch(`${stack.controlPlaneUrl}/2015-03-31/functions`, { headers: { authorization: `Bearer ${stack.token}` } });
+  t.ok(bearer.status === 400 || bearer.status === 403, `the admin token is no SigV4 credential (${bearer.status})`);
+  t.ok(bearer.headers.get('x-amzn-errortype'));
+  const malformed = await fetch(`${stack.controlPlaneUrl}/2015-03-31/functions/%E0%A4%A/configuration`);
+  t.equal(malformed.status, 400);
+  t.equal(malformed.headers.get('x-amzn-errortype'), 'ValidationException');
+  t.ok(malformed.headers.get('x-amzn-requestid'));
+  t.match(await malformed.json(), { Type: 'User' });
+  const admin = await stack.admin('GET', '/v1/functions');
+  t.equal(admin.status, 200, 'the admin API is untouched');
+});
