@@ -199,7 +199,8 @@ export class Invoker {
       functionId: version.functionId,
       functionName: version.name,
       versionId: version.versionId,
-      executedVersion: version.executedVersion ?? LATEST,
+      // Absent means $LATEST (ledger.ts), so entries of unversioned calls stay as they were.
+      ...(version.executedVersion === undefined || version.executedVersion === LATEST ? {} : { executedVersion: version.executedVersion }),
       source: req.source,
       startedAt,
       durationUs: durationUsValue,
