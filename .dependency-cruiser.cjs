@@ -58,6 +58,13 @@ module.exports = {
       to: { path: '^control-plane/admin-api/' },
     },
     {
+      name: 'lambda-api-only-from-composition-root',
+      comment: 'The Lambda API (AWS shapes over the function service and the invoker) is a leaf like the admin API: only the composition root wires it, and the two never import each other.',
+      severity: 'error',
+      from: { path: '^control-plane/', pathNot: '^control-plane/(lambda-api/|app\\.ts$)' },
+      to: { path: '^control-plane/lambda-api/' },
+    },
+    {
       name: 'docker-only-in-containers-docker',
       comment: 'Docker is reached only through the ContainerRuntime seam; dockerode belongs to control-plane/containers/docker/.',
       severity: 'error',
@@ -66,7 +73,7 @@ module.exports = {
     },
     {
       name: 'express-off-the-invoke-path',
-      comment: 'Express serves the admin API only; the invoke path (invoke-api, invoker, scheduler, containers, Runtime API, metering) stays off it.',
+      comment: 'Express serves the admin API and the Lambda API only; the invoke path (invoke-api, invoker, scheduler, containers, Runtime API, metering) stays off it.',
       severity: 'error',
       from: { path: '^control-plane/(invoke-api|invocation|scheduler|containers|runtime-api|metering)/' },
       to: { path: 'node_modules/(@types/)?express/' },
