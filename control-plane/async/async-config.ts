@@ -5,7 +5,7 @@
  * the defaults, and the wire shape.
  */
 import { z } from 'zod';
-import { FUNCTION_NAME } from '../functions/lambda-contract.js';
+import { QUALIFIED_FUNCTION_NAME } from '../functions/lambda-contract.js';
 
 export type Destination = { readonly function: string } | { readonly deadLetter: true };
 
@@ -27,7 +27,9 @@ export const DEFAULT_ASYNC_CONFIG: AsyncConfig = Object.freeze({
   onFailure: Object.freeze({ deadLetter: true as const }),
 });
 
-const functionDestination = z.object({ function: z.string().regex(FUNCTION_NAME, 'must name a function (1-64 characters of A-Z, a-z, 0-9, _ and -)') }).strict();
+const functionDestination = z
+  .object({ function: z.string().regex(QUALIFIED_FUNCTION_NAME, 'must name a function (1-64 characters of A-Z, a-z, 0-9, _ and -), optionally with :version or :alias') })
+  .strict();
 const deadLetterDestination = z.object({ deadLetter: z.literal(true) }).strict();
 
 /** PUT body: omitted fields take their default (a PUT replaces the whole config, as in Lambda). */

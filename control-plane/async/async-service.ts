@@ -174,8 +174,17 @@ export class AsyncService {
   async putConfig(tenantId: TenantId, functionName: string, config: AsyncConfig): Promise<AsyncConfig> {
     const fn = await this.deps.functionStore.require(tenantId, functionName);
     for (const d of destinationFunctions(config)) {
-      if (d.name === fn.name) throw invalid(`${d.field}.function: a function cannot be its own destination.`);
-      if ((await this.deps.functionStore.get(tenantId, d.name)) === undefined) throw invalid(`${d.field}.function: function "${d.name}" does not exist.`);
+      const { name, qualifier } = splitQualifiedName(d.name);
+      if (name === fn.name) throw invalid(`${d.field}.function: a function cannot be its own destination.`);
+      const target = await this.deps.functions.get(tenantId, name);
+      if (target === undefined) throw invalid(`${d.field}.function: function "${name}" does not exist.`);
+      if (qualifier !== undefined) {
+        try {
+          resolveQualifier(target, qualifier);
+        } catch {
+          throw invalid(`${d.field}.function: function "${name}" has no version or alias "${qualifier}".`);
+        }
+      }
     }
     await this.store.putConfig(tenantId, fn.functionId, config);
     await this.deps.publishChange().catch((e: unknown) => this.deps.logger.warn({ err: e as Error }, 'config change not published; other nodes see it after their next change'));

@@ -20,7 +20,7 @@ import type { Redis } from '../../common/redis.js';
 import type { FunctionCache } from '../functions/function-cache.js';
 import type { FunctionRecord, TenantId } from '../functions/function-types.js';
 import type { InvokeRequest, InvokeResult } from '../invocation/invoker.js';
-import { functionArn } from '../functions/lambda-contract.js';
+import { functionArn, splitQualifiedName } from '../functions/lambda-contract.js';
 import type { AsyncConfig } from './async-config.js';
 import { derivedUuid, invocationIdOf, type AsyncJobData } from './async-job.js';
 import type { AsyncMetrics } from './async-metrics.js';
@@ -269,9 +269,12 @@ export class AsyncWorker {
   private async sendRecord(id: string, data: AsyncJobData, fn: FunctionRecord, target: string, condition: DestinationCondition, attemptsRun: number, last: LastAttempt | undefined): Promise<void> {
     const record = destinationRecord({ invocationId: id, functionArn: functionArn(this.opts.region, fn.name), condition, attemptsRun, event: data.event, last, now: new Date() });
     // A deterministic id: a redelivered job re-sends the same destination event, not a second one.
+    // A destination may be `fn:alias` or `fn:3`: the qualifier travels beside the name, as in accept().
+    const { name, qualifier } = splitQualifiedName(target);
     await this.deps.enqueue(derivedUuid(id, 'destination', condition), {
       tenantId: data.tenantId,
-      functionName: target,
+      functionName: name,
+      ...(qualifier === undefined ? {} : { qualifier }),
       event: record,
       source: 'async',
       createdAtMs: Date.now(),

@@ -200,6 +200,21 @@ await t.test('async events and schedules run the version or alias they name; the
   t.equal((await stack.admin('DELETE', `/v1/functions/pub/schedules/${schedule.id}`)).status, 204);
   t.ok(items.filter((i) => i.source === 'schedule').every((i) => i.executedVersion === '2'), 'the alias (now all on version 2) ran');
   t.equal(items.find((i) => i.id === invocationId)?.executedVersion, '1', 'the async event is metered as version 1');
+
+  // An async destination may name a version too.
+  await deployFunction(t, stack, 'src', nodeZip('exports.handler = async () => "done";'));
+  const bad = await stack.admin('PUT', '/v1/functions/src/async-config', { onSuccess: { function: 'pub:ghost' } });
+  await errorOf(t, bad, 400, 'ValidationError');
+  t.equal((await stack.admin('PUT', '/v1/functions/src/async-config', { onSuccess: { function: 'pub:1' } })).status, 200);
+  t.equal((await stack.admin('POST', '/v1/functions/src/invoke?async=true', {})).status, 202);
+  t.ok(
+    await eventually(async () => {
+      const list = ((await (await stack.admin('GET', '/v1/functions/pub/invocations?limit=1000')).json()) as { invocations: Item[] }).invocations;
+      return list.some((i) => i.source === 'async' && i.id !== invocationId && i.executedVersion === '1');
+    }, 30_000, 200),
+    'the destination event ran version 1 of pub',
+  );
+  t.equal((await stack.admin('DELETE', '/v1/functions/src')).status, 204);
 });
 
 await t.test('delete rules: a version an alias uses is 409; numbers are never reused; the function takes its versions and aliases', async (t) => {
