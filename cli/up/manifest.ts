@@ -58,11 +58,11 @@ export async function loadManifest(file: string): Promise<Manifest> {
 }
 
 export function parseManifest(text: string, label: string, baseDir: string): Manifest {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const problem = doc.errors[0];
   if (problem !== undefined) {
     const at = problem.linePos?.[0];
-    throw usageError(`${label}${at === undefined ? '' : `:${at.line}:${at.col}`}: ${problem.message.split('\n')[0] ?? 'not valid YAML'}`);
+    throw usageError(`${label}${at === undefined ? '' : `:${at.line}:${at.col}`}: ${(problem.message.split('\n')[0] ?? 'not valid YAML').replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const data = (doc.toJS() as unknown) ?? {};
   if (!validate(data)) throw usageError(`${label}: ${describe(validate.errors?.[0])}`);
