@@ -6,11 +6,12 @@ export interface Output {
   readonly json: boolean;
   /** Result data: printed as JSON with --json, else through `human`. */
   result(data: unknown, human: () => string): void;
-  /** Progress and notes for people: stderr, so stdout stays the result. */
+  /** Progress for people: stderr, and only on a terminal, so that in scripts and logs stderr
+   *  holds nothing but the one-line error when there is one. */
   note(text: string): void;
 }
 
-export function createOutput(json: boolean, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Output {
+export function createOutput(json: boolean, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Output {
   return {
     json,
     result(data, human) {
@@ -18,7 +19,7 @@ export function createOutput(json: boolean, out: NodeJS.WritableStream = process
       if (text !== '') out.write(text.endsWith('\n') ? text : `${text}\n`);
     },
     note(text) {
-      if (!json) err.write(`${text}\n`);
+      if (!json && err.isTTY === true) err.write(`${text}\n`);
     },
   };
 }

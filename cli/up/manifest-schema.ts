@@ -39,7 +39,7 @@ export const MANIFEST_SCHEMA = {
         timeoutMs: { type: 'integer', minimum: 1, maximum: 900000, default: 3000 },
         environment: {
           type: 'object',
-          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+          propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_]+$' },
           additionalProperties: { type: 'string' },
           default: {},
         },

@@ -37,5 +37,5 @@ t.test('GANTRY_URL and GANTRY_TOKEN override the file; nothing configured is an 
   await writeStoredConfig({ url: 'http://127.0.0.1:9000', token: 'from-file' }, env);
   t.same(await resolveConnection({ ...env, GANTRY_TOKEN: 'from-env' }), { url: 'http://127.0.0.1:9000', token: 'from-env' });
   t.same(await resolveConnection({ ...env, GANTRY_URL: 'http://127.0.0.1:7000/' }), { url: 'http://127.0.0.1:7000', token: 'from-file' });
-  await t.rejects(resolveConnection({ XDG_CONFIG_HOME: dir, GANTRY_URL: 'ftp://x' }), { exitCode: 2 });
+  await t.rejects(resolveConnection({ XDG_CONFIG_HOME: dir, GANTRY_URL: 'ftp://x' }), { exitCode: 2, message: /not an http/ });
 });
