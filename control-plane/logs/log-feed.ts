@@ -32,7 +32,9 @@ const MESSAGE_BYTES = 256 * 1024;
 
 type WireLine = [tenantId: string, functionName: string, invocationId: string | null, timeMs: number, stream: 'stdout' | 'stderr', message: string];
 
-export class FollowersFull extends Error {}
+export class FollowersFull extends Error {
+  override readonly name = 'FollowersFull';
+}
 
 export class LogFeed {
   private readonly followers = new Map<string, Set<{ onLine: LineHandler; onEnd: () => void }>>();

@@ -9,7 +9,8 @@ import t, { type Test } from 'tap';
 import { eventually, startStack } from '../support/stack.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const stack = await startStack(t);
+// Two followers per node, so the bound is reached in a test.
+const stack = await startStack(t, { env: { GANTRY_LOG_MAX_FOLLOWERS: '2' } });
 const work = await mkdtemp(path.join(tmpdir(), 'gantry-cli-e2e-'));
 t.teardown(() => rm(work, { recursive: true, force: true }));
 const configHome = path.join(work, 'config');
@@ -132,6 +133,31 @@ await t.test('logs --follow prints a new line within 1 s of the invoke that wrot
   t.ok(lines.every((l) => typeof l.invocationId === 'string' && (l.stream === 'stdout' || l.stream === 'stderr')), '--json prints one line object per line');
   follower.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM ends the follower cleanly');
+});
+
+await t.test('the follow endpoint: an event stream, bounded per node, follow validated', async (t) => {
+  const url = `${stack.controlPlaneUrl}/v1/functions/chatty/logs`;
+  const auth = { authorization: `Bearer ${stack.token}` };
+  const bad = await fetch(`${url}?follow=maybe`, { headers: auth });
+  t.equal(bad.status, 400);
+  t.equal(((await bad.json()) as { error: { type: string } }).error.type, 'ValidationError');
+  const streams = new AbortController();
+  t.teardown(() => streams.abort());
+  const open = [await fetch(`${url}?follow=true`, { headers: auth, signal: streams.signal }), await fetch(`${url}?follow=true`, { headers: auth, signal: streams.signal })];
+  for (const r of open) {
+    t.equal(r.status, 200);
+    t.match(r.headers.get('content-type'), /^text\/event-stream/);
+  }
+  const third = await gantry(['logs', 'chatty', '--follow']);
+  oneLineError(t, third, 1, /^gantry: ServiceUnavailable: Too many log followers/);
+  streams.abort();
+  // The node frees the places as the streams close.
+  t.ok(await eventually(async () => {
+    const r = await fetch(`${url}?follow=true`, { headers: auth, signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+    const ok = r?.status === 200;
+    await r?.body?.cancel().catch(() => undefined);
+    return ok;
+  }, 5_000, 50));
 });
 
 await t.test('up applies gantry.yml, and a second up plans nothing', async (t) => {
