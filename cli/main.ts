@@ -53,7 +53,9 @@ try {
 
 function report(e: unknown): number {
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.ok;
+    // No command given: the help was printed (on stderr) instead, which is a usage error.
+    if (e.code === 'commander.help') return EXIT.usage;
     process.stderr.write(`gantry: ${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`);
     return EXIT.usage;
   }

@@ -20,6 +20,8 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
     if (buffer.length > MAX_EVENT_CHARS) throw new Error('an event of the log stream is too large');
     let nl: number;
     while ((nl = buffer.search(/\r\n|\n|\r/)) >= 0) {
+      // A CR last in the buffer may be the first half of a CRLF split across chunks.
+      if (nl === buffer.length - 1 && buffer[nl] === '\r') break;
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + (buffer.startsWith('\r\n', nl) ? 2 : 1));
       if (line === '') {
