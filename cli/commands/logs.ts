@@ -43,7 +43,14 @@ export function logsCommand(program: Command, ctx: () => Context): void {
         if (stream === undefined) return;
         if (!stream.ok) throw await errorOf(stream);
       }
-      const stored = await client.call<{ lines: Line[] }>('GET', path, { query: { limit: o.limit, since, invocationId: o.invocation } });
+      let stored: { lines: Line[] };
+      try {
+        stored = await client.call<{ lines: Line[] }>('GET', path, { query: { limit: o.limit, since, invocationId: o.invocation } });
+      } catch (e) {
+        // An open stream would keep the process alive after the error.
+        await stream?.body?.cancel().catch(() => undefined);
+        throw e;
+      }
       const seen = new Set<string>();
       for (const l of stored.lines) {
         seen.add(key(l));
