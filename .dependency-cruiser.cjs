@@ -3,7 +3,7 @@
  * Each rule names a boundary of ARCHITECTURE.md; a broken one fails with the rule's name, the
  * importing module and the imported one. Type-only imports count: a type is a dependency too.
  */
-const PRODUCT = '^(common|control-plane|gateway|single-process)/|^main\\.ts$';
+const PRODUCT = '^(common|control-plane|gateway|single-process|cli)/|^main\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -35,6 +35,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^(control-plane|gateway)/' },
       to: { path: '^single-process/|^main\\.ts$' },
+    },
+    {
+      name: 'cli-only-over-http',
+      comment: 'The gantry CLI speaks only the documented HTTP contract (api.md): it imports at most common/, never either process or their wiring.',
+      severity: 'error',
+      from: { path: '^cli/' },
+      to: { path: '^(control-plane|gateway|single-process)/|^main\\.ts$' },
     },
     {
       name: 'metering-not-scheduler',

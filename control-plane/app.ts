@@ -47,6 +47,7 @@ import { createInvokeHandler } from './invoke-api/invoke-handler.js';
 import { createLambdaApi, type LambdaApi } from './lambda-api/create-lambda-api.js';
 import { authenticationOf, type LambdaAuthentication, type LambdaAuthenticator } from './lambda-api/lambda-app.js';
 import { setCaller } from './lambda-api/lambda-context.js';
+import { LogFeed } from './logs/log-feed.js';
 import { LogStore } from './logs/log-store.js';
 import { createMeteringWrite, type MeteringWrite } from './metering/write/create-metering-write.js';
 import { ControlPlaneMetrics } from './metrics.js';
@@ -96,6 +97,7 @@ interface Base {
   readonly catalog: RuntimeCatalog;
   readonly functionStore: FunctionStore;
   readonly logStore: LogStore;
+  readonly logFeed: LogFeed;
 }
 
 /** Everything built before start; `Live` holds what start produces. */
@@ -154,10 +156,15 @@ function buildBase(config: ControlPlaneConfig, logger: Logger, overrides: Contro
   const redis = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
   const subscriber = createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true });
   const containers = overrides.containers ?? new DockerContainerRuntime({ dockerHost: config.DOCKER_HOST, callTimeoutMs: config.GANTRY_DOCKER_TIMEOUT_MS });
+  const logFeed = new LogFeed(
+    { redis, subscriber: createRedis(config.REDIS_URL, { commandTimeoutMs: config.GANTRY_REDIS_COMMAND_TIMEOUT_MS, lazyConnect: true }), keys: new RedisKeys(config.GANTRY_REDIS_PREFIX), logger: logger.child({ component: 'function-logs' }) },
+    { maxFollowers: config.GANTRY_LOG_MAX_FOLLOWERS },
+  );
   const logStore = new LogStore(pool, logger.child({ component: 'function-logs' }), {
     retentionMs: config.GANTRY_LOG_RETENTION_MS,
     maxQueuedLines: 100_000,
     flushIntervalMs: 200,
+    onStored: (batch) => logFeed.publish(batch),
   });
   return {
     config, logger, pool, redis, subscriber, keys: new RedisKeys(config.GANTRY_REDIS_PREFIX), containers,
@@ -165,6 +172,7 @@ function buildBase(config: ControlPlaneConfig, logger: Logger, overrides: Contro
     catalog: new RuntimeCatalog(containers, config.GANTRY_IMAGE_PREFIX),
     functionStore: new FunctionStore(pool),
     logStore,
+    logFeed,
   };
 }
 
@@ -256,6 +264,7 @@ async function start(p: Parts, live: Live, overrides: ControlPlaneOverrides): Pr
   live.aws = aws;
   await Promise.all([p.redis.connect(), p.subscriber.connect()]);
   await subscribeToChanges(p, aws);
+  await p.logFeed.start();
   await sweepOrphans(p);
   p.exitedSweeper.start();
   p.codeGc.start();
@@ -320,7 +329,7 @@ function buildServer(p: Parts, auth: TokenAuth, aws: Aws): http.Server {
     {
       auth, readiness: () => readiness(p), readinessFacts: () => p.isolation.facts(), registry: p.metrics.registry, pool: p.pool, redis: p.redis,
       keys: p.keys, functionService: p.functionService, functionStore: p.functionStore, apiStore: p.apiStore, catalog: p.catalog,
-      logStore: p.logStore, asyncService: p.asyncService, provisionedReady: (id) => p.scheduler.provisionedReady(id),
+      logStore: p.logStore, logFeed: p.logFeed, asyncService: p.asyncService, provisionedReady: (id) => p.scheduler.provisionedReady(id),
       publishChange: p.publishChange, accessKeys: aws.accessKeys, logger: p.logger,
     },
     p.config,
@@ -406,6 +415,8 @@ async function shutdown(p: Parts, live: Live): Promise<void> {
   const server = live.server;
   // Withdrawn first, so gateways send new work elsewhere while this node drains.
   await live.heartbeat?.close().catch((e: unknown) => logger.warn({ err: e as Error, step: 'heartbeat' }, 'shutdown step failed'));
+  // Log followers get their stream's end now, not a cut connection after the drain.
+  await p.logFeed.close();
   const stopped = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
   // The worker first: it takes no new event, and running ones finish (or are left for redelivery).
   await p.asyncService.close(config.GANTRY_SHUTDOWN_GRACE_MS);

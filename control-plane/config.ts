@@ -81,6 +81,8 @@ const schema = z
     GANTRY_LOG_MAX_BYTES_PER_INVOCATION: intFrom(256 * 1024, 4096, 16 * 1024 * 1024),
     // Function output older than this is deleted (Lambda keeps logs until you expire them).
     GANTRY_LOG_RETENTION_MS: intFrom(7 * 24 * 3_600_000, 60_000, 365 * 24 * 3_600_000),
+    // Open `logs?follow=true` streams one node serves at once; beyond it such a request gets a 503.
+    GANTRY_LOG_MAX_FOLLOWERS: intFrom(100, 1, 10_000),
     // After an init failure, calls within this window get the same error without a new start.
     GANTRY_INIT_FAILURE_BACKOFF_MS: intFrom(2_000, 0, 600_000),
     // Per environment, on its Runtime API socket (issue 21 §2): a runtime needs one connection.

@@ -19,6 +19,7 @@ import type { ControlPlaneConfig } from '../config.js';
 import type { FunctionService } from '../functions/function-service.js';
 import type { FunctionStore } from '../functions/function-store.js';
 import type { FunctionId } from '../functions/function-types.js';
+import type { LogFeed } from '../logs/log-feed.js';
 import type { LogStore } from '../logs/log-store.js';
 import { UsageStore } from '../metering/read/usage-store.js';
 import { PriceStore } from '../metering/pricing/price-store.js';
@@ -54,6 +55,7 @@ export interface AdminApiDeps {
   readonly apiStore: ApiStore;
   readonly catalog: RuntimeCatalog;
   readonly logStore: LogStore;
+  readonly logFeed: LogFeed;
   readonly asyncService: AsyncService;
   readonly provisionedReady: (functionId: FunctionId) => number;
   readonly publishChange: () => Promise<void>;
@@ -72,7 +74,7 @@ export function createAdminApp(d: AdminApiDeps, c: AdminApiConfig): express.Expr
   });
   app.use(functionsRouter({ service: d.functionService, store: d.functionStore, catalog: d.catalog, provisionedReady: d.provisionedReady }));
   app.use(versionsRouter({ service: d.functionService }));
-  app.use(logsRouter({ store: d.functionStore, logs: d.logStore }));
+  app.use(logsRouter({ store: d.functionStore, logs: d.logStore, feed: d.logFeed }));
   app.use(asyncRouter({ service: d.asyncService }));
   app.use(schedulesRouter({ service: d.asyncService }));
   const prices = new PriceStore(d.pool, { pricePerGbSecond: c.GANTRY_PRICE_PER_GB_SECOND, pricePerMillionRequests: c.GANTRY_PRICE_PER_MILLION_REQUESTS, currency: c.GANTRY_PRICE_CURRENCY });

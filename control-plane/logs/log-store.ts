@@ -11,9 +11,11 @@ export interface LogStoreOptions {
   readonly retentionMs: number;
   readonly maxQueuedLines: number;
   readonly flushIntervalMs: number;
+  /** Told of each batch once it is stored (the live feed); must not block. */
+  readonly onStored?: (batch: readonly Queued[]) => void;
 }
 
-interface Queued extends LogLine {
+export interface Queued extends LogLine {
   readonly tenantId: string;
   readonly functionName: string;
 }
@@ -47,14 +49,16 @@ export class LogStore {
     this.queue.push({ ...line, tenantId, functionName });
   }
 
-  async lines(tenantId: string, functionName: string, invocationId: string | undefined, limit: number): Promise<LogLine[]> {
+  /** The invocation's lines, or the function's newest `limit` lines (from `since` when given). */
+  async lines(tenantId: string, functionName: string, invocationId: string | undefined, limit: number, since?: Date): Promise<LogLine[]> {
     await this.flush();
     const rows = (
       invocationId === undefined
         ? await this.pool.query(
             `SELECT * FROM (SELECT id, invocation_id, time, stream, message, executed_version FROM function_logs
-               WHERE tenant_id = $1 AND function_name = $2 ORDER BY id DESC LIMIT $3) newest ORDER BY id`,
-            [tenantId, functionName, limit],
+               WHERE tenant_id = $1 AND function_name = $2 AND ($4::timestamptz IS NULL OR time >= $4)
+               ORDER BY id DESC LIMIT $3) newest ORDER BY id`,
+            [tenantId, functionName, limit, since ?? null],
           )
         : await this.pool.query(
             `SELECT id, invocation_id, time, stream, message, executed_version FROM function_logs
@@ -90,6 +94,7 @@ export class LogStore {
       });
       try {
         await this.pool.query(`INSERT INTO function_logs (tenant_id, function_name, invocation_id, time, stream, message, executed_version) VALUES ${values.join(',')}`, params);
+        this.opts.onStored?.(batch);
       } catch (e) {
         // Logs are best effort: a failed batch is reported and dropped, never retried forever.
         this.logger.warn({ err: e as Error, lines: batch.length }, 'function log batch not stored');
