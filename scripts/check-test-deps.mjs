@@ -42,9 +42,11 @@ if (!runs('javac', ['-version'])) missing.push('a Java compiler, javac 17 or lat
 if (!runs('iptables', ['-w', '5', '-S', 'INPUT'])) missing.push('a usable iptables, as root (npm run services)');
 // The async robustness test kills and restarts a redis-server of its own (never the shared one).
 if (!runs('redis-server', ['--version'])) missing.push('the redis-server binary on PATH (npm run services)');
+// The console e2e drives Debian's chromium through playwright-core (which never downloads one).
+if (!runs(process.env.GANTRY_CHROMIUM ?? '/usr/bin/chromium', ['--headless', '--no-sandbox', '--version'])) missing.push("Debian's chromium at /usr/bin/chromium, or GANTRY_CHROMIUM (npm run services)");
 
 if (missing.length > 0) {
   console.error(`Tests need:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
   process.exit(1);
 }
-console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc, javac, redis-server and iptables present');
+console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc, javac, redis-server, iptables and chromium present');

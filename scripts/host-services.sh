@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Gantry host services: Postgres, Redis, Docker engine (plus debootstrap and
-# docker-compose, which the image build and local tooling use).
+# docker-compose, which the image build and local tooling use, and the compilers and browser the
+# tests use).
 #
 # One idempotent script for developers and CI. Run as root:
 #   npm run services        (== bash scripts/host-services.sh)
@@ -72,8 +73,10 @@ install_packages() {
   dpkg-query -W -f='${Status}' libmono-system-runtime-serialization4.0-cil 2>/dev/null | grep -q 'install ok installed' || missing+=(libmono-system-runtime-serialization4.0-cil)
   # The java21 tests compile their fixture functions with the host's javac (--release 17).
   command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+  # The console's browser test drives Debian's headless-capable chromium through playwright-core.
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   if ((${#missing[@]} == 0)); then
-    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go mono-mcs javac present"
+    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go mono-mcs javac chromium present"
     return 0
   fi
   say packages "installing: ${missing[*]}"
