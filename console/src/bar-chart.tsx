@@ -26,7 +26,7 @@ export function BarChart({ labels, series }: { labels: readonly string[]; series
         x: { time: false, range: () => [-0.5, labels.length - 0.5] },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] },
       },
-      axes: [{ splits: () => xs, values: (_u, splits) => splits.map((i) => labels[i] ?? '') }, { size: 70 }],
+      axes: [{ splits: () => xs, values: (_u, splits) => splits.map((i) => labels[i] ?? '') }, { size: 70, values: (_u, splits) => splits.map(tick) }],
       series: [{}, { label: series.label, stroke: series.color, fill: `${series.color}aa`, width: 1, points: { show: false }, paths: uPlot.paths.bars!({ size: [0.6, 60] }) }],
       legend: { show: false },
     };
@@ -38,4 +38,11 @@ export function BarChart({ labels, series }: { labels: readonly string[]; series
     };
   }, [labels, series]);
   return <div class="chart" ref={host} data-chart={series.label} />;
+}
+
+/** Costs are often millionths: show them in exponent form rather than as a row of zeros. */
+function tick(v: number): string {
+  if (v === 0) return '0';
+  if (Math.abs(v) < 0.01) return v.toExponential(1);
+  return String(Number(v.toPrecision(3)));
 }

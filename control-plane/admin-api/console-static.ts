@@ -29,7 +29,12 @@ export function defaultConsoleDir(moduleUrl: string): string | undefined {
 
 export function consoleRouter(dir: string | undefined): Router {
   const r = Router();
-  r.get('/console', (_req, res) => {
+  // Express's routes ignore a trailing slash, so `/console/` reaches this too and goes on to the files.
+  r.get('/console', (req, res, next) => {
+    if (req.path !== '/console') {
+      next();
+      return;
+    }
     res.redirect(301, '/console/');
   });
   if (dir === undefined) {
