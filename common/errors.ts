@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   Forbidden: 403,
   ResourceNotFound: 404,
   ResourceConflict: 409,
+  PreconditionFailed: 412,
   RequestTooLarge: 413,
   TooManyRequests: 429,
   InternalError: 500,

@@ -5,6 +5,17 @@
  * one side cannot silently switch node fallback off.
  */
 
+/**
+ * A qualified target travels in the invoke path itself: `/v1/functions/{encodeURIComponent("fn:alias")}/invoke`
+ * (Lambda's partial-ARN form `name:qualifier`; the qualifier is `$LATEST`, a version number or an
+ * alias). The control plane resolves it per call; a gateway homes every qualifier of one function
+ * on the same node, so their warm environments stay together.
+ */
+export function splitQualifiedName(text: string): { name: string; qualifier: string | undefined } {
+  const colon = text.indexOf(':');
+  return colon < 0 ? { name: text, qualifier: undefined } : { name: text.slice(0, colon), qualifier: text.slice(colon + 1) };
+}
+
 /** Sent by a gateway (honoured for the internal token only): `websocket` for WebSocket-routed calls. */
 export const INVOCATION_SOURCE_HEADER = 'x-gantry-invocation-source';
 

@@ -34,6 +34,7 @@ import { apiErrorBody } from './error-family.js';
 import { FunctionCache } from './functions/function-cache.js';
 import { FunctionService } from './functions/function-service.js';
 import { FunctionStore } from './functions/function-store.js';
+import { VersionStore } from './functions/version-store.js';
 import { Invoker } from './invocation/invoker.js';
 import { createInvokeHandler } from './invoke-api/invoke-handler.js';
 import { LogStore } from './logs/log-store.js';
@@ -139,7 +140,8 @@ function buildParts(b: Base, overrides: ControlPlaneOverrides, live: Live): Part
     { containers, logger: logger.child({ component: 'containers' }) },
     { nodeId: config.GANTRY_NODE_ID, intervalMs: config.GANTRY_CONTAINER_SWEEP_INTERVAL_MS },
   );
-  const functionCache = new FunctionCache((tenant, name) => functionStore.get(tenant, name));
+  const versionStore = new VersionStore(pool);
+  const functionCache = new FunctionCache(async (tenant, name) => versionStore.getInvocable(tenant, name, await functionStore.get(tenant, name)));
   const runtimeApiBounds = nodeRuntimeApiBounds(config);
   const connectionsEnv = new ConnectionsEnvironment({ pool, retire: (id) => scheduler.retire(id), internalToken: () => live.internalToken, logger: logger.child({ component: 'websocket-env' }) });
   const scheduler = createScheduler(
@@ -176,7 +178,7 @@ function buildParts(b: Base, overrides: ControlPlaneOverrides, live: Live): Part
     { store: functionStore, codeCache, inUse: () => scheduler.codeInUse(), logger: logger.child({ component: 'code-gc' }) },
     { intervalMs: config.GANTRY_CODE_GC_INTERVAL_MS, recentMs: 2 * config.GANTRY_CODE_GC_INTERVAL_MS },
   );
-  const functionService = new FunctionService({ store: functionStore, cache: functionCache, codeCache, catalog, scheduler, publishChange, logger });
+  const functionService = new FunctionService({ store: functionStore, versions: versionStore, cache: functionCache, codeCache, catalog, scheduler, publishChange, logger });
   const asyncService = createAsyncService(
     { pool, functions: functionCache, functionStore, invoke: (req) => invoker.invoke(req), publishChange, registry: metrics.registry, logger },
     config,

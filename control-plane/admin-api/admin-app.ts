@@ -33,6 +33,7 @@ import { openApiRouter } from './openapi-router.js';
 import { schedulesRouter } from './schedules-router.js';
 import { usagePlansRouter } from './usage-plans-router.js';
 import { usageRouter } from './usage-router.js';
+import { versionsRouter } from './versions-router.js';
 
 export type AdminApiConfig = Pick<
   ControlPlaneConfig,
@@ -71,12 +72,13 @@ export function createAdminApp(d: AdminApiDeps, c: AdminApiConfig): express.Expr
     next();
   });
   app.use(functionsRouter({ service: d.functionService, store: d.functionStore, catalog: d.catalog, provisionedReady: d.provisionedReady }));
+  app.use(versionsRouter({ service: d.functionService }));
   app.use(logsRouter({ store: d.functionStore, logs: d.logStore }));
   app.use(asyncRouter({ service: d.asyncService }));
   app.use(schedulesRouter({ service: d.asyncService }));
   const prices = new PriceStore(d.pool, { pricePerGbSecond: c.GANTRY_PRICE_PER_GB_SECOND, pricePerMillionRequests: c.GANTRY_PRICE_PER_MILLION_REQUESTS, currency: c.GANTRY_PRICE_CURRENCY });
   app.use(usageRouter({ usage: new UsageStore(d.pool), prices, functions: d.functionStore, defaultCurrency: c.GANTRY_PRICE_CURRENCY }));
-  app.use(apisRouter({ apis: d.apiStore, functions: d.functionStore, publicUrl: c.GANTRY_PUBLIC_URL, publishChange: d.publishChange }));
+  app.use(apisRouter({ apis: d.apiStore, functions: d.functionStore, resolve: (t, n, q) => d.functionService.resolve(t, n, q), publicUrl: c.GANTRY_PUBLIC_URL, publishChange: d.publishChange }));
   app.use(usagePlansRouter({ plans: new UsagePlanStore(d.pool), apis: d.apiStore, counters: { read: (names) => readCounters(d.redis, names) }, usageKeys: new UsageKeys(d.keys), publishChange: d.publishChange }));
   app.use(notFoundHandler());
   app.use(errorHandler(d.logger.child({ component: 'admin-api' })));

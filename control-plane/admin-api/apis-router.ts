@@ -2,7 +2,8 @@
 import { Router } from 'express';
 import { GantryError } from '../../common/errors.js';
 import { httpRouteKeyProblem, websocketRouteKeyProblem } from '../../common/route-key.js';
-import { DEFAULT_TENANT } from '../functions/function-types.js';
+import { DEFAULT_TENANT, type TenantId } from '../functions/function-types.js';
+import { splitQualifiedName } from '../functions/lambda-contract.js';
 import type { ApiRecord, ApiStore, RouteRecord } from '../apis/api-store.js';
 import type { FunctionStore } from '../functions/function-store.js';
 import { createRouteSchema } from './gateway-options-schemas.js';
@@ -13,6 +14,8 @@ import { jsonBody, param } from './express-helpers.js';
 export interface ApisRouterDeps {
   readonly apis: ApiStore;
   readonly functions: FunctionStore;
+  /** Checks that a route's `fn:qualifier` names a version or alias that exists. */
+  readonly resolve: (tenant: TenantId, name: string, qualifier: string) => Promise<unknown>;
   readonly publicUrl: string;
   readonly publishChange: () => Promise<void>;
 }
@@ -63,9 +66,17 @@ export function apisRouter(deps: ApisRouterDeps): Router {
     if (problem !== undefined) throw new GantryError('ValidationError', `Invalid routeKey: ${problem}.`, { component: 'admin-api' });
     const optionsProblem = api.protocol === 'websocket' ? websocketRouteProblem(body) : httpRouteProblem(body);
     if (optionsProblem !== undefined) throw new GantryError('ValidationError', `Invalid route: ${optionsProblem}.`, { component: 'admin-api' });
-    for (const name of [body.function, ...(body.authorizer?.type === 'function' ? [body.authorizer.function] : [])]) {
+    for (const target of [body.function, ...(body.authorizer?.type === 'function' ? [body.authorizer.function] : [])]) {
+      const { name, qualifier } = splitQualifiedName(target);
       if ((await deps.functions.get(tenant, name)) === undefined) {
         throw new GantryError('ValidationError', `Function "${name}" does not exist.`, { component: 'admin-api' });
+      }
+      if (qualifier !== undefined) {
+        await deps.resolve(tenant, name, qualifier).catch((e: unknown) => {
+          throw e instanceof GantryError && e.type === 'ResourceNotFound'
+            ? new GantryError('ValidationError', `Function "${name}" has no version or alias "${qualifier}".`, { component: 'admin-api' })
+            : e;
+        });
       }
     }
     const { routeKey, function: functionName, payloadFormatVersion, ...options } = body;

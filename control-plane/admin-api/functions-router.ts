@@ -1,7 +1,7 @@
 /** Admin API: functions and runtimes (api.md, Functions). */
 import { Router } from 'express';
 import { GantryError } from '../../common/errors.js';
-import type { FunctionService } from '../functions/function-service.js';
+import type { DeployedFunction, FunctionService } from '../functions/function-service.js';
 import { DEFAULT_TENANT, toFunctionConfig, type FunctionId, type FunctionRecord } from '../functions/function-types.js';
 import type { RuntimeCatalog } from '../runtimes/runtime-catalog.js';
 import type { FunctionStore } from '../functions/function-store.js';
@@ -20,6 +20,8 @@ export function functionsRouter(deps: FunctionsRouterDeps): Router {
   const r = Router();
   const tenant = DEFAULT_TENANT;
   const view = (f: FunctionRecord) => toFunctionConfig(f, deps.provisionedReady(f.functionId));
+  // What the deploy-time checks found without refusing (a missing handler module, as on Lambda).
+  const deployed = (f: DeployedFunction) => (f.warnings.length === 0 ? view(f) : { ...view(f), warnings: f.warnings });
 
   r.get('/v1/runtimes', async (_req, res) => {
     res.json({ runtimes: await deps.catalog.available() });
@@ -28,8 +30,8 @@ export function functionsRouter(deps: FunctionsRouterDeps): Router {
   r.post('/v1/functions', jsonBody, async (req, res) => {
     const body = parseBody(createFunctionSchema, req.body);
     const { code, ...config } = body;
-    const record = await deps.service.create(tenant, { ...config, zip: decodeBase64Zip(code.zipBase64) });
-    res.status(201).json(view(record));
+    const record = await deps.service.create(tenant, { ...dropUndefined(config), zip: decodeBase64Zip(code.zipBase64) });
+    res.status(201).json(deployed(record));
   });
 
   r.get('/v1/functions', async (_req, res) => {
@@ -45,12 +47,12 @@ export function functionsRouter(deps: FunctionsRouterDeps): Router {
     if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
       throw new GantryError('ValidationError', 'The request body must be the zip archive (Content-Type: application/zip).', { component: 'admin-api' });
     }
-    res.json(view(await deps.service.replaceCode(tenant, param(req, 'name'), req.body)));
+    res.json(deployed(await deps.service.replaceCode(tenant, param(req, 'name'), req.body)));
   });
 
   r.patch('/v1/functions/:name', jsonBody, async (req, res) => {
     const patch = parseBody(patchFunctionSchema, req.body);
-    res.json(view(await deps.service.patch(tenant, param(req, 'name'), dropUndefined(patch))));
+    res.json(deployed(await deps.service.patch(tenant, param(req, 'name'), dropUndefined(patch))));
   });
 
   r.delete('/v1/functions/:name', async (req, res) => {

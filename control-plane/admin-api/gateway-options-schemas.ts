@@ -7,7 +7,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { isVisibleAscii } from '../../common/http-grammar.js';
-import { FUNCTION_NAME } from '../functions/lambda-contract.js';
+import { FUNCTION_NAME, QUALIFIED_FUNCTION_NAME } from '../functions/lambda-contract.js';
 import { API_NAME } from './validation.js';
 
 /**
@@ -75,7 +75,8 @@ const throttle = z.object({ rateLimit: z.number().min(0).max(1_000_000), burstLi
 
 export const createRouteSchema = z.object({
   routeKey: z.string().min(1).max(512),
-  function: z.string().regex(FUNCTION_NAME, 'must be a function name'),
+  // `fn`, `fn:alias`, `fn:3` or `fn:$LATEST`: the gateway passes the qualifier on with every call.
+  function: z.string().regex(QUALIFIED_FUNCTION_NAME, 'must be a function name, optionally with :version or :alias'),
   payloadFormatVersion: z.enum(['1.0', '2.0']).default('2.0'),
   apiKeyRequired: z.boolean().optional(),
   authorizer: routeAuthorizerSchema.optional(),

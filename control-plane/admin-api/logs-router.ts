@@ -22,7 +22,7 @@ export function logsRouter(deps: { store: FunctionStore; logs: LogStore }): Rout
       throw new GantryError('ValidationError', 'limit must be an integer from 1 to 10000.', { component: 'admin-api' });
     }
     const lines = await deps.logs.lines(DEFAULT_TENANT, name, invocationId, limit);
-    res.json({ lines: lines.map((l) => ({ invocationId: l.invocationId, time: l.time.toISOString(), stream: l.stream, message: l.message })) });
+    res.json({ lines: lines.map((l) => ({ invocationId: l.invocationId, time: l.time.toISOString(), stream: l.stream, message: l.message, version: l.executedVersion ?? '$LATEST' })) });
   });
   return r;
 }

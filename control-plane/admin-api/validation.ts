@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { GantryError } from '../../common/errors.js';
-import { FUNCTION_NAME, RESERVED_ENV_KEYS } from '../functions/lambda-contract.js';
+import { ALIAS_NAME, FUNCTION_NAME, RESERVED_ENV_KEYS } from '../functions/lambda-contract.js';
 import { routeSelectionProblem } from '../../common/route-selection.js';
 import { isHostName, isToken, originProblem } from '../../common/http-grammar.js';
 import { depthProblem, MAX_FIELD_DEPTH, nestsAtMost, tooDeepField } from './json-limits.js';
@@ -32,8 +32,11 @@ const timeoutMs = z.number().int().min(1).max(900_000);
 const network = z.enum(['default', 'none']);
 const concurrency = z.number().int().min(0).max(100_000).nullable();
 
+const description = z.string().max(256);
+
 export const createFunctionSchema = z.object({
   name: z.string().regex(FUNCTION_NAME, 'must be 1-64 characters of A-Z, a-z, 0-9, _ and -'),
+  description: description.optional(),
   runtime: z.string().min(1),
   handler,
   memoryMb: memoryMb.default(128),
@@ -44,6 +47,7 @@ export const createFunctionSchema = z.object({
 });
 
 export const patchFunctionSchema = z.object({
+  description: description.optional(),
   runtime: z.string().min(1).optional(),
   handler: handler.optional(),
   memoryMb: memoryMb.optional(),
@@ -53,6 +57,33 @@ export const patchFunctionSchema = z.object({
   reservedConcurrency: concurrency.optional(),
   provisionedConcurrency: concurrency.optional(),
 });
+
+const versionNumber = z.string().regex(/^[1-9][0-9]{0,9}$/, 'must be a published version number');
+
+export const publishVersionSchema = z.object({
+  description: description.optional(),
+  codeSha256: z.string().min(1).max(64).optional(),
+  revisionId: z.string().uuid().optional(),
+}).strict();
+
+const additionalVersionWeights = z
+  .record(versionNumber, z.number().min(0).max(1))
+  .refine((w) => Object.keys(w).length <= 1, 'may name at most one version');
+const routingConfig = z.object({ additionalVersionWeights }).strict();
+
+export const createAliasSchema = z.object({
+  name: z.string().regex(ALIAS_NAME, 'must be 1-128 characters of A-Z, a-z, 0-9, - and _, not only digits'),
+  functionVersion: z.union([z.literal('$LATEST'), versionNumber]),
+  description: description.optional(),
+  routingConfig: routingConfig.nullable().optional(),
+}).strict();
+
+export const patchAliasSchema = z.object({
+  functionVersion: z.union([z.literal('$LATEST'), versionNumber]).optional(),
+  description: description.optional(),
+  routingConfig: routingConfig.nullable().optional(),
+  revisionId: z.string().uuid().optional(),
+}).strict();
 
 export const API_NAME = /^[a-z0-9-]{1,64}$/;
 export const RESERVED_API_NAMES: ReadonlySet<string> = new Set(['healthz', 'readyz', 'metrics']);

@@ -27,6 +27,8 @@ export interface AsyncJobData {
   readonly derived?: boolean;
   /** Set on schedule ticks: the schedule whose input (or scheduled event) this is. */
   readonly scheduleId?: string;
+  /** The qualifier the event was sent with ($LATEST, a version, an alias), resolved per attempt. */
+  readonly qualifier?: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

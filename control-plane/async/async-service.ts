@@ -10,7 +10,9 @@ import { GantryError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { Redis } from '../../common/redis.js';
 import type { FunctionCache } from '../functions/function-cache.js';
-import type { FunctionRecord, TenantId } from '../functions/function-types.js';
+import type { FunctionRecord, InvocableFunction, TenantId } from '../functions/function-types.js';
+import { splitQualifiedName } from '../functions/lambda-contract.js';
+import { resolveQualifier } from '../functions/qualifier.js';
 import { newInvocationId } from '../invocation/invocation-id.js';
 import type { InvokeRequest, InvokeResult } from '../invocation/invoker.js';
 import type { InvocationSource } from '../metering/ledger.js';
@@ -111,11 +113,16 @@ export class AsyncService {
   }
 
   /** Queues an event; resolves with its invocation id once Redis has it (then, and only then, 202). */
-  async accept(tenantId: TenantId, functionName: string, event: Buffer, source: InvocationSource = 'async'): Promise<string> {
-    await this.requireFunction(tenantId, functionName);
+  /** `functionName` may be `name:qualifier`; the qualifier travels with the event and is resolved when it runs. */
+  async accept(tenantId: TenantId, qualifiedName: string, event: Buffer, source: InvocationSource = 'async'): Promise<string> {
+    const { name: functionName, qualifier } = splitQualifiedName(qualifiedName);
+    const fn = await this.requireFunction(tenantId, functionName);
+    // An unknown version or alias is the caller's 404 now, not a failed event later.
+    if (qualifier !== undefined) resolveQualifier(fn, qualifier);
     // Time-ordered, like synchronous invocation ids (the ledger's index stays append-only).
     const id = newInvocationId();
-    await this.queue.add(id, { tenantId, functionName, event: event.toString('utf8'), source, createdAtMs: Date.now(), attempt: 1, bounces: 0 }).catch((e: unknown) => {
+    const qualified = qualifier === undefined ? {} : { qualifier };
+    await this.queue.add(id, { tenantId, functionName, ...qualified, event: event.toString('utf8'), source, createdAtMs: Date.now(), attempt: 1, bounces: 0 }).catch((e: unknown) => {
       throw unavailable(e);
     });
     this.metrics.accepted.inc({ source });
@@ -234,7 +241,7 @@ export class AsyncService {
     for (const id of registered) if (!known.has(id)) await this.queue.removeSchedule(id);
   }
 
-  private async requireFunction(tenantId: TenantId, name: string): Promise<FunctionRecord> {
+  private async requireFunction(tenantId: TenantId, name: string): Promise<InvocableFunction> {
     const fn = await this.deps.functions.get(tenantId, name);
     if (fn === undefined) throw new GantryError('ResourceNotFound', `Function not found: ${name}`, { component: 'invoke-api' });
     return fn;

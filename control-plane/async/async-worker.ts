@@ -164,7 +164,8 @@ export class AsyncWorker {
     progress.startedAt = startedAt;
     let result: InvokeResult;
     try {
-      result = await this.deps.invoke({ tenantId, functionName: data.functionName, payload: Buffer.from(data.event), source: data.source, invocationId: id, attempt: data.attempt });
+      const qualified = data.qualifier === undefined ? {} : { qualifier: data.qualifier };
+      result = await this.deps.invoke({ tenantId, functionName: data.functionName, ...qualified, payload: Buffer.from(data.event), source: data.source, invocationId: id, attempt: data.attempt });
     } catch (e) {
       if (e instanceof GantryError && e.type === 'ResourceNotFound') {
         await this.finish(id, data, startedAt, 'failed', data.attempt - 1, null, { errorType: 'ResourceNotFound', errorMessage: e.message });

@@ -1,19 +1,20 @@
 /**
- * The hot path's view of functions: current versions by name, loaded from Postgres once and kept
+ * The hot path's view of functions: current versions by name, with their published versions and
+ * aliases, loaded from Postgres once and kept
  * until a change notification (Redis pub/sub) or a local update clears it. An invocation never
  * waits on Postgres unless the function was just changed or never invoked on this node.
  */
-import type { FunctionRecord, TenantId } from './function-types.js';
+import type { InvocableFunction, TenantId } from './function-types.js';
 
-export type LoadFunction = (tenantId: TenantId, name: string) => Promise<FunctionRecord | undefined>;
+export type LoadFunction = (tenantId: TenantId, name: string) => Promise<InvocableFunction | undefined>;
 
 export class FunctionCache {
-  private entries = new Map<string, Promise<FunctionRecord | undefined>>();
+  private entries = new Map<string, Promise<InvocableFunction | undefined>>();
   private generation = 0;
 
   constructor(private readonly load: LoadFunction) {}
 
-  get(tenantId: TenantId, name: string): Promise<FunctionRecord | undefined> {
+  get(tenantId: TenantId, name: string): Promise<InvocableFunction | undefined> {
     const key = `${tenantId}\u0000${name}`;
     const hit = this.entries.get(key);
     if (hit) return hit;

@@ -26,7 +26,13 @@ export interface CodeArchive {
 export interface NewFunction extends FunctionSettings {
   readonly tenantId: TenantId;
   readonly name: string;
+  readonly description?: string;
   readonly code: CodeArchive;
+}
+
+/** Lambda's RevisionId precondition: the change applies only while the function is at this revision. */
+export interface Precondition {
+  readonly expectedRevisionId?: string;
 }
 
 interface FunctionRow {
@@ -46,12 +52,15 @@ interface FunctionRow {
   updated_at: Date;
   reserved_concurrency: number | null;
   provisioned_concurrency: number | null;
+  description: string;
+  revision_id: string;
 }
 
 const SELECT_FUNCTION = `
   SELECT f.id AS function_id, f.tenant_id, f.name, v.id AS version_id, v.runtime, v.handler,
          v.memory_mb, v.timeout_ms, v.environment, v.network, v.code_sha256, v.code_size,
-         f.created_at, f.updated_at, f.reserved_concurrency, f.provisioned_concurrency
+         f.created_at, f.updated_at, f.reserved_concurrency, f.provisioned_concurrency,
+         f.description, f.revision_id
     FROM functions f JOIN function_versions v ON v.id = f.current_version_id`;
 
 export class FunctionStore {
@@ -90,8 +99,8 @@ export class FunctionStore {
       await putArchive(c, input.code);
       const versionId = await insertVersion(c, functionId, input, input.code.sha256, input.code.zip.length);
       await c.query(
-        `INSERT INTO functions (id, tenant_id, name, current_version_id) VALUES ($1, $2, $3, $4)`,
-        [functionId, input.tenantId, input.name, versionId],
+        `INSERT INTO functions (id, tenant_id, name, current_version_id, description) VALUES ($1, $2, $3, $4, $5)`,
+        [functionId, input.tenantId, input.name, versionId, input.description ?? ''],
       );
       await bumpConfigRevision(c);
       return readInTx(c, input.tenantId, input.name);
@@ -99,30 +108,31 @@ export class FunctionStore {
   }
 
   /** A new version with the given code (PUT …/code). */
-  async replaceCode(tenantId: TenantId, name: string, code: CodeArchive): Promise<FunctionRecord> {
-    return this.newVersion(tenantId, name, async (c, current) => {
+  async replaceCode(tenantId: TenantId, name: string, code: CodeArchive, pre: Precondition = {}): Promise<FunctionRecord> {
+    return this.newVersion(tenantId, name, pre, async (c, current) => {
       await putArchive(c, code);
       return insertVersion(c, current.functionId, current, code.sha256, code.zip.length);
     });
   }
 
   /** Concurrency settings, plus a new version when any versioned field changes (PATCH). */
-  async patch(tenantId: TenantId, name: string, patch: FunctionConfigPatch): Promise<FunctionRecord> {
+  async patch(tenantId: TenantId, name: string, patch: FunctionConfigPatch, pre: Precondition = {}): Promise<FunctionRecord> {
     const versioned = stripConcurrency(patch);
     return inTransaction(this.pool, async (c) => {
-      const current = await readInTx(c, tenantId, name, true);
+      const current = await lockFunction(c, tenantId, name, pre);
       let versionId = current.versionId;
       if (Object.values(versioned).some((v) => v !== undefined)) {
         versionId = await insertVersion(c, current.functionId, { ...current, ...definedOnly(versioned) }, current.codeSha256, current.codeSize);
       }
       await c.query(
         `UPDATE functions SET current_version_id = $2, reserved_concurrency = $3, provisioned_concurrency = $4,
-                updated_at = now() WHERE id = $1`,
+                description = $5, revision_id = gen_random_uuid(), updated_at = now() WHERE id = $1`,
         [
           current.functionId,
           versionId,
           patch.reservedConcurrency === undefined ? current.reservedConcurrency : patch.reservedConcurrency,
           patch.provisionedConcurrency === undefined ? current.provisionedConcurrency : patch.provisionedConcurrency,
+          patch.description ?? current.description ?? '',
         ],
       );
       await bumpConfigRevision(c);
@@ -162,12 +172,14 @@ export class FunctionStore {
     }
   }
 
-  /** Which of `shas` are the code of some function's current version. */
+  /** Which of `shas` are the code of some function's current version or of a published version. */
   async currentCode(shas: readonly string[]): Promise<Set<string>> {
     if (shas.length === 0) return new Set();
     const rows = await query<{ code_sha256: string }>(
       this.pool,
-      `SELECT DISTINCT v.code_sha256 FROM functions f JOIN function_versions v ON v.id = f.current_version_id WHERE v.code_sha256 = ANY($1::text[])`,
+      `SELECT DISTINCT v.code_sha256 FROM function_versions v
+        WHERE v.code_sha256 = ANY($1::text[])
+          AND (v.id IN (SELECT current_version_id FROM functions) OR v.id IN (SELECT version_id FROM published_versions))`,
       [[...shas]],
     );
     return new Set(rows.map((r) => r.code_sha256));
@@ -187,12 +199,13 @@ export class FunctionStore {
   private async newVersion(
     tenantId: TenantId,
     name: string,
+    pre: Precondition,
     makeVersion: (c: PoolClient, current: FunctionRecord) => Promise<VersionId>,
   ): Promise<FunctionRecord> {
     return inTransaction(this.pool, async (c) => {
-      const current = await readInTx(c, tenantId, name, true);
+      const current = await lockFunction(c, tenantId, name, pre);
       const versionId = await makeVersion(c, current);
-      await c.query(`UPDATE functions SET current_version_id = $2, updated_at = now() WHERE id = $1`, [
+      await c.query(`UPDATE functions SET current_version_id = $2, revision_id = gen_random_uuid(), updated_at = now() WHERE id = $1`, [
         current.functionId,
         versionId,
       ]);
@@ -202,7 +215,20 @@ export class FunctionStore {
   }
 }
 
-async function readInTx(c: PoolClient, tenantId: TenantId, name: string, forUpdate = false): Promise<FunctionRecord> {
+/** The function, locked for this transaction, after checking its RevisionId precondition. */
+export async function lockFunction(c: PoolClient, tenantId: TenantId, name: string, pre: Precondition = {}): Promise<FunctionRecord> {
+  const current = await readInTx(c, tenantId, name, true);
+  if (pre.expectedRevisionId !== undefined && pre.expectedRevisionId !== current.revisionId) throw revisionMismatch(name);
+  return current;
+}
+
+export function revisionMismatch(what: string): GantryError {
+  return new GantryError('PreconditionFailed', `The revision ID provided does not match the latest revision ID of ${what}; get the latest and try again.`, {
+    component: 'store',
+  });
+}
+
+export async function readInTx(c: PoolClient, tenantId: TenantId, name: string, forUpdate = false): Promise<FunctionRecord> {
   // FOR UPDATE serialises concurrent updates of one function, so no version is lost between them.
   const sql = `${SELECT_FUNCTION} WHERE f.tenant_id = $1 AND f.name = $2${forUpdate ? ' FOR UPDATE OF f' : ''}`;
   const r = await c.query<FunctionRow>(sql, [tenantId, name]);
@@ -210,7 +236,7 @@ async function readInTx(c: PoolClient, tenantId: TenantId, name: string, forUpda
   return toRecord(r.rows[0]);
 }
 
-async function putArchive(c: PoolClient, code: CodeArchive): Promise<void> {
+export async function putArchive(c: PoolClient, code: CodeArchive): Promise<void> {
   await c.query(
     `INSERT INTO code_archives (sha256, zip, size_bytes, unzipped_bytes) VALUES ($1, $2, $3, $4)
      ON CONFLICT (sha256) DO NOTHING`,
@@ -220,7 +246,7 @@ async function putArchive(c: PoolClient, code: CodeArchive): Promise<void> {
 
 type VersionFields = FunctionSettings & { readonly tenantId: TenantId };
 
-async function insertVersion(
+export async function insertVersion(
   c: PoolClient,
   functionId: string,
   v: VersionFields,
@@ -236,8 +262,9 @@ async function insertVersion(
   return Number(r.rows[0]?.id) as VersionId;
 }
 
-function stripConcurrency(p: FunctionConfigPatch): Omit<FunctionConfigPatch, 'reservedConcurrency' | 'provisionedConcurrency'> {
-  const { reservedConcurrency: _r, provisionedConcurrency: _p, ...rest } = p;
+/** What a patch changes beyond the version row: concurrency and the description live on the function. */
+function stripConcurrency(p: FunctionConfigPatch): Omit<FunctionConfigPatch, 'reservedConcurrency' | 'provisionedConcurrency' | 'description'> {
+  const { reservedConcurrency: _r, provisionedConcurrency: _p, description: _d, ...rest } = p;
   return rest;
 }
 
@@ -263,6 +290,8 @@ function toRecord(r: FunctionRow): FunctionRecord {
     updatedAt: r.updated_at,
     reservedConcurrency: r.reserved_concurrency,
     provisionedConcurrency: r.provisioned_concurrency,
+    description: r.description,
+    revisionId: r.revision_id,
   };
 }
 

@@ -6,8 +6,19 @@
 
 export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function functionArn(region: string, name: string): string {
-  return `arn:aws:lambda:${region}:000000000000:function:${name}`;
+/** Lambda's alias name rule: 1-128 of letters, digits, - and _, not all digits (those are versions). */
+export const ALIAS_NAME = /^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$/;
+
+/** A qualifier: `$LATEST`, a published version number, or an alias name. */
+export const QUALIFIER = /^(\$LATEST|[1-9][0-9]{0,9}|(?![0-9]+$)[A-Za-z0-9_-]{1,128})$/;
+
+/** What a route, a destination or a schedule may target: `fn`, `fn:alias`, `fn:3`, `fn:$LATEST`. */
+export const QUALIFIED_FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}(:(\$LATEST|[1-9][0-9]{0,9}|(?![0-9]+$)[A-Za-z0-9_-]{1,128}))?$/;
+
+export { splitQualifiedName } from '../../common/invoke-protocol.js';
+
+export function functionArn(region: string, name: string, qualifier?: string): string {
+  return `arn:aws:lambda:${region}:000000000000:function:${name}${qualifier === undefined ? '' : `:${qualifier}`}`;
 }
 
 /** Variables a function may not set (compat.md §1.4 reserved list). */

@@ -7,13 +7,14 @@
 import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
 import type { FunctionCache } from '../functions/function-cache.js';
-import type { FunctionRecord, FunctionVersion, TenantId } from '../functions/function-types.js';
+import { LATEST, type FunctionRecord, type FunctionVersion, type TenantId } from '../functions/function-types.js';
+import { combineQualifiers, resolveQualifier } from '../functions/qualifier.js';
 import { billedDurationMs } from '../metering/pricing/billing.js';
 import type { ColdStartKind, InvocationSource, LedgerEntry, MeteringGate, MeteringLedger } from '../metering/ledger.js';
 import { newInvocationId } from './invocation-id.js';
 import type { ControlPlaneMetrics } from '../metrics.js';
 import type { RuntimeReply } from '../runtime-api/runtime-reply.js';
-import { functionArn } from '../functions/lambda-contract.js';
+import { functionArn, splitQualifiedName } from '../functions/lambda-contract.js';
 import type { ConcurrencyLimiter } from '../scheduler/concurrency-limiter.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { reportLine } from '../logs/environment-log.js';
@@ -21,7 +22,10 @@ import { classifyInitFailure, classifyReply, type Classified } from './classify.
 
 export interface InvokeRequest {
   readonly tenantId: TenantId;
+  /** The function's name, or `name:qualifier` (Lambda's partial ARN form). */
   readonly functionName: string;
+  /** `$LATEST` (the default), a published version number or an alias; must agree with one in the name. */
+  readonly qualifier?: string;
   readonly payload: Buffer;
   readonly source: InvocationSource;
   /** `X-Gantry-Log-Type: Tail`: return the last 4 KB of the invocation's log. */
@@ -38,6 +42,8 @@ export interface InvokeResult extends Classified {
   readonly durationUs: number;
   readonly initDurationUs: number;
   readonly coldStart: ColdStartKind;
+  /** `$LATEST` (when absent) or the published version number that ran (an alias's weights chose it). */
+  readonly executedVersion?: string;
   /** The environment that ran it (absent when nothing ran, e.g. a cached init failure). */
   readonly environmentId?: string;
   /** Base64 of the log tail, when asked for. */
@@ -84,10 +90,12 @@ export class Invoker {
   async invoke(req: InvokeRequest): Promise<InvokeResult> {
     this.inFlight += 1;
     try {
-      const version = await this.deps.functions.get(req.tenantId, req.functionName);
-      if (version === undefined) {
-        throw new GantryError('ResourceNotFound', `Function not found: ${req.functionName}`, { component: 'invoke-api' });
+      const { name, qualifier } = splitQualifiedName(req.functionName);
+      const f = await this.deps.functions.get(req.tenantId, name);
+      if (f === undefined) {
+        throw new GantryError('ResourceNotFound', `Function not found: ${name}`, { component: 'invoke-api' });
       }
+      const version = resolveQualifier(f, combineQualifiers(qualifier, req.qualifier)).record;
       const lease = this.admit(version);
       try {
         return await this.run(version, req, req.invocationId ?? newInvocationId());
@@ -139,14 +147,14 @@ export class Invoker {
         // A cached init failure ran nothing, so it is not metered (compat.md §9: only what runs is billed).
         if (acquired.cached) {
           this.deps.gate?.rejected(version.tenantId, version.name, 'init-failed');
-          return { ...classified, invocationId, billedMs: 0, durationUs: 0, initDurationUs: 0, coldStart: 'none' };
+          return { ...classified, invocationId, billedMs: 0, durationUs: 0, initDurationUs: 0, coldStart: 'none', executedVersion: version.executedVersion ?? LATEST };
         }
         return this.finish(version, req, invocationId, startedAt, classified, 0, acquired.initDurationUs, acquired.coldStart);
       }
       const { lease } = acquired;
       let disposition: 'reuse' | 'discard' = 'discard';
       try {
-        lease.log.begin(invocationId, '$LATEST');
+        lease.log.begin(invocationId, version.executedVersion ?? LATEST);
         const reply = await lease.channel.dispatch(this.eventFor(version, req, invocationId), version.timeoutMs, POLL_WAIT_MS);
         if (reply.kind === 'not-delivered') {
           if (attempt < MAX_DELIVERY_ATTEMPTS) continue;
@@ -168,7 +176,7 @@ export class Invoker {
   }
 
   private eventFor(version: FunctionVersion, req: InvokeRequest, invocationId: string) {
-    return { requestId: invocationId, payload: req.payload, invokedFunctionArn: functionArn(this.opts.region, version.name) };
+    return { requestId: invocationId, payload: req.payload, invokedFunctionArn: functionArn(this.opts.region, version.name, invokedQualifier(req)) };
   }
 
   private async finish(
@@ -188,6 +196,8 @@ export class Invoker {
       functionId: version.functionId,
       functionName: version.name,
       versionId: version.versionId,
+      // Absent means $LATEST (ledger.ts), so entries of unversioned calls stay as they were.
+      ...(version.executedVersion === undefined || version.executedVersion === LATEST ? {} : { executedVersion: version.executedVersion }),
       source: req.source,
       startedAt,
       durationUs: durationUsValue,
@@ -201,7 +211,7 @@ export class Invoker {
     // Durable before the result is released (design.md, Metering).
     await this.deps.ledger.append(entry);
     this.observe(entry);
-    return { ...classified, invocationId, billedMs: entry.billedMs, durationUs: durationUsValue, initDurationUs, coldStart };
+    return { ...classified, invocationId, billedMs: entry.billedMs, durationUs: durationUsValue, initDurationUs, coldStart, executedVersion: entry.executedVersion ?? LATEST };
   }
 
   private observe(e: LedgerEntry): void {
@@ -227,6 +237,11 @@ export class Invoker {
       'invocation finished',
     );
   }
+}
+
+/** Lambda's context.invokedFunctionArn carries the qualifier the caller used (an alias stays an alias). */
+function invokedQualifier(req: InvokeRequest): string | undefined {
+  return req.qualifier ?? splitQualifiedName(req.functionName).qualifier;
 }
 
 function durationUs(reply: Exclude<RuntimeReply, { kind: 'not-delivered' }>): number {

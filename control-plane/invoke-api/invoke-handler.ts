@@ -13,6 +13,8 @@ import { decodeComponent, hasControlCharacter } from '../../common/safe-decode.j
 import type { TokenAuth } from '../auth/token-auth.js';
 import { DEFAULT_TENANT, type TenantId } from '../functions/function-types.js';
 import type { InvokeResult, Invoker } from '../invocation/invoker.js';
+import { splitQualifiedName } from '../functions/lambda-contract.js';
+import { combineQualifiers } from '../functions/qualifier.js';
 
 /** Lambda's synchronous payload limit (compat.md §2.3): 6 MiB. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -20,7 +22,7 @@ const INVOKE_PATH = /^\/v1\/functions\/([^/?]+)\/invoke(?:\?(.*))?$/;
 
 /** Where `?async=true` / `X-Gantry-Invocation-Type: Event` events go (the async queue). */
 export interface AsyncAcceptor {
-  /** Resolves with the invocation id once the event is durably queued. */
+  /** Resolves with the invocation id once the event is durably queued; `functionName` may be `name:qualifier`. */
   accept(tenantId: TenantId, functionName: string, event: Buffer): Promise<string>;
   /** compat.md §2.3: 1 MiB since AWS's 2025 raise, configurable. */
   readonly maxPayloadBytes: number;
@@ -65,10 +67,14 @@ async function handle(
     throw new GantryError('ValidationError', `Content-Encoding "${encoding}" is not supported: send the payload unencoded.`, { component: 'invoke-api' });
   }
   const query = new URLSearchParams(rawQuery);
+  // `name:qualifier` in the path (as gateways send a route's target) and `?qualifier=` must agree.
+  const { name, qualifier: inName } = splitQualifiedName(functionName);
+  const qualifier = combineQualifiers(inName, query.get('qualifier') ?? undefined);
+  const target = qualifier === undefined ? name : `${name}:${qualifier}`;
   const invocationType = header(req, 'x-gantry-invocation-type');
   if (query.get('async') === 'true' || invocationType === 'Event') {
     const event = await readPayload(req, deps.async.maxPayloadBytes, asyncTooLarge);
-    const invocationId = await deps.async.accept(DEFAULT_TENANT, functionName, event);
+    const invocationId = await deps.async.accept(DEFAULT_TENANT, target, event);
     const text = JSON.stringify({ invocationId });
     res.writeHead(202, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'X-Gantry-Invocation-Id': invocationId });
     res.end(text);
@@ -77,7 +83,7 @@ async function handle(
   const payload = await readPayload(req, MAX_SYNC_PAYLOAD_BYTES, tooLarge);
   const result = await deps.invoker.invoke({
     tenantId: DEFAULT_TENANT,
-    functionName,
+    functionName: target,
     payload,
     // A gateway says when a WebSocket message brought the call.
     source: caller !== 'internal' ? 'direct' : header(req, INVOCATION_SOURCE_HEADER) === 'websocket' ? 'websocket' : 'gateway',
@@ -93,7 +99,7 @@ function writeResult(res: http.ServerResponse, r: InvokeResult): void {
     'X-Gantry-Invocation-Id': r.invocationId,
     'X-Gantry-Billed-Duration-Ms': String(r.billedMs),
     'X-Gantry-Cold-Start': r.coldStart === 'none' ? 'false' : 'true',
-    'X-Gantry-Executed-Version': '$LATEST',
+    'X-Gantry-Executed-Version': r.executedVersion ?? '$LATEST',
   };
   if (r.coldStart !== 'none') {
     headers['X-Gantry-Cold-Start-Kind'] = r.coldStart;

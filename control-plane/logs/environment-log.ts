@@ -11,6 +11,8 @@ export interface LogLine {
   readonly time: Date;
   readonly stream: 'stdout' | 'stderr';
   readonly message: string;
+  /** `$LATEST` or the published number of the version whose environment wrote it. */
+  readonly executedVersion?: string;
 }
 
 /** Where finished lines go (batched by the store); must not block. */
@@ -20,7 +22,7 @@ const MAX_LINE_BYTES = 64 * 1024;
 export const TAIL_BYTES = 4096;
 
 export class EnvironmentLog {
-  private owner: { tenantId: string; functionName: string } | undefined;
+  private owner: { tenantId: string; functionName: string; executedVersion: string } | undefined;
   private current: string | null = null;
   private pendingInit: LogLine[] = [];
   private readonly partial: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
@@ -38,8 +40,8 @@ export class EnvironmentLog {
   ) {}
 
   /** The function this environment serves (a stem cell learns it when specialised). */
-  bindFunction(tenantId: string, functionName: string): void {
-    this.owner = { tenantId, functionName };
+  bindFunction(tenantId: string, functionName: string, executedVersion = '$LATEST'): void {
+    this.owner = { tenantId, functionName, executedVersion };
   }
 
   write(stream: 'stdout' | 'stderr', chunk: Buffer): void {
@@ -128,7 +130,7 @@ export class EnvironmentLog {
   private emitAlways(stream: 'stdout' | 'stderr', message: string): void {
     this.appendTail(`${message}\n`);
     if (this.owner !== undefined) {
-      this.sink(this.owner.tenantId, this.owner.functionName, { invocationId: this.current, time: new Date(this.nowMs()), stream, message });
+      this.sink(this.owner.tenantId, this.owner.functionName, { invocationId: this.current, time: new Date(this.nowMs()), stream, message, executedVersion: this.owner.executedVersion });
     }
   }
 

@@ -19,7 +19,7 @@ interface Queued extends LogLine {
 }
 
 const BATCH = 1000;
-const COLUMNS = 6;
+const COLUMNS = 7;
 
 export class LogStore {
   private queue: Queued[] = [];
@@ -52,17 +52,17 @@ export class LogStore {
     const rows = (
       invocationId === undefined
         ? await this.pool.query(
-            `SELECT * FROM (SELECT id, invocation_id, time, stream, message FROM function_logs
+            `SELECT * FROM (SELECT id, invocation_id, time, stream, message, executed_version FROM function_logs
                WHERE tenant_id = $1 AND function_name = $2 ORDER BY id DESC LIMIT $3) newest ORDER BY id`,
             [tenantId, functionName, limit],
           )
         : await this.pool.query(
-            `SELECT id, invocation_id, time, stream, message FROM function_logs
+            `SELECT id, invocation_id, time, stream, message, executed_version FROM function_logs
               WHERE tenant_id = $1 AND function_name = $2 AND invocation_id = $3 ORDER BY id LIMIT $4`,
             [tenantId, functionName, invocationId, limit],
           )
-    ).rows as { invocation_id: string | null; time: Date; stream: 'stdout' | 'stderr'; message: string }[];
-    return rows.map((r) => ({ invocationId: r.invocation_id, time: r.time, stream: r.stream, message: r.message }));
+    ).rows as { invocation_id: string | null; time: Date; stream: 'stdout' | 'stderr'; message: string; executed_version: string }[];
+    return rows.map((r) => ({ invocationId: r.invocation_id, time: r.time, stream: r.stream, message: r.message, executedVersion: r.executed_version }));
   }
 
   async close(): Promise<void> {
@@ -85,11 +85,11 @@ export class LogStore {
       const batch = this.queue.splice(0, BATCH);
       const params: unknown[] = [];
       const values = batch.map((l, i) => {
-        params.push(l.tenantId, l.functionName, l.invocationId, l.time, l.stream, l.message.replace(/\0/g, ''));
+        params.push(l.tenantId, l.functionName, l.invocationId, l.time, l.stream, l.message.replace(/\0/g, ''), l.executedVersion ?? '$LATEST');
         return `(${Array.from({ length: COLUMNS }, (_, k) => `$${i * COLUMNS + k + 1}`).join(',')})`;
       });
       try {
-        await this.pool.query(`INSERT INTO function_logs (tenant_id, function_name, invocation_id, time, stream, message) VALUES ${values.join(',')}`, params);
+        await this.pool.query(`INSERT INTO function_logs (tenant_id, function_name, invocation_id, time, stream, message, executed_version) VALUES ${values.join(',')}`, params);
       } catch (e) {
         // Logs are best effort: a failed batch is reported and dropped, never retried forever.
         this.logger.warn({ err: e as Error, lines: batch.length }, 'function log batch not stored');

@@ -16,6 +16,8 @@ export interface LedgerEntry {
   readonly functionId: string;
   readonly functionName: string;
   readonly versionId: number;
+  /** `$LATEST` or the published number that ran (absent in entries spooled before versions: `$LATEST`). */
+  readonly executedVersion?: string;
   readonly source: InvocationSource;
   readonly startedAt: Date;
   readonly durationUs: number;

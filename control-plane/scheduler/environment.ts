@@ -61,7 +61,7 @@ export class Environment {
   ) {
     this.lastUsedMs = nowMs;
     this._version = version;
-    if (version) log.bindFunction(version.tenantId, version.name);
+    if (version) log.bindFunction(version.tenantId, version.name, version.executedVersion);
   }
 
   get state(): EnvironmentState {
@@ -95,7 +95,7 @@ export class Environment {
   bind(version: FunctionVersion): void {
     if (this._version !== undefined) throw new InvalidTransitionError(`environment ${this.id} is already bound`);
     this._version = version;
-    this.log.bindFunction(version.tenantId, version.name);
+    this.log.bindFunction(version.tenantId, version.name, version.executedVersion);
   }
 
   /** The shape a stem cell was created for (limits and network are fixed at creation). */

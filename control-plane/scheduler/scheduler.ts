@@ -11,7 +11,7 @@ import type { Logger } from '../../common/logger.js';
 import { GantryError } from '../../common/errors.js';
 import { THROTTLE_REASONS } from '../../common/invoke-protocol.js';
 import { ContainerRuntimeError, type ContainerExit, type ContainerRuntime } from '../containers/container-runtime.js';
-import type { FunctionId, FunctionVersion } from '../functions/function-types.js';
+import { LATEST, type FunctionId, type FunctionVersion } from '../functions/function-types.js';
 import type { ColdStartKind } from '../metering/ledger.js';
 import type { EnvironmentLog, LogLineSink } from '../logs/environment-log.js';
 import type { RuntimeChannel } from '../runtime-api/runtime-channel.js';
@@ -177,11 +177,17 @@ export class Scheduler {
     return shas;
   }
 
-  /** The function changed or was deleted: idle environments die now, busy ones after their call. */
-  retire(functionId: FunctionId): void {
-    this.provisioned.forget(functionId);
+  /**
+   * The function changed or was deleted: idle environments die now, busy ones after their call.
+   * A change to $LATEST retires only $LATEST's environments: published versions are immutable.
+   */
+  retire(functionId: FunctionId, scope: 'latest' | 'all' | { readonly version: string } = 'all'): void {
+    // Provisioned concurrency is kept for $LATEST only.
+    if (scope === 'latest' || scope === 'all') this.provisioned.forget(functionId);
     for (const env of this.envs.values()) {
       if (env.version?.functionId !== functionId) continue;
+      const runs = env.version.executedVersion ?? LATEST;
+      if (scope === 'latest' ? runs !== LATEST : scope !== 'all' && runs !== scope.version) continue;
       env.retired = true;
       env.provisioned = false;
       if (env.state === 'idle') void this.destroy(env, 'retired');

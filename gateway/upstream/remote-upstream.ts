@@ -8,7 +8,7 @@
  */
 import { Pool, errors as undiciErrors } from 'undici';
 import type { NodeRecord } from '../../common/cluster-nodes.js';
-import { INVOCATION_SOURCE_HEADER, THROTTLE_REASON_HEADER, THROTTLE_REASONS } from '../../common/invoke-protocol.js';
+import { INVOCATION_SOURCE_HEADER, splitQualifiedName, THROTTLE_REASON_HEADER, THROTTLE_REASONS } from '../../common/invoke-protocol.js';
 import { UpstreamError, type Upstream, type UpstreamResult, type UpstreamSource } from './upstream.js';
 
 export interface RemoteUpstreamOptions {
@@ -37,7 +37,7 @@ export class RemoteUpstream implements Upstream {
   }
 
   async invoke(functionName: string, payload: Buffer, timeoutMs: number, source: UpstreamSource = 'gateway'): Promise<UpstreamResult> {
-    const home = this.nodes.homeFor(functionName);
+    const home = this.nodes.homeFor(splitQualifiedName(functionName).name);
     const first = await this.invokeOn(home, functionName, payload, timeoutMs, source);
     if (first.kind === 'done') return first.result;
     let last = first.error;

@@ -13,15 +13,15 @@ const SQL = `
 WITH batch AS (
   SELECT b."invocationId", b.attempt, b."tenantId", b."functionId", b."functionName", b."versionId", b.source, b."startedAt",
          round(b."durationUs")::bigint AS duration_us, round(b."initDurationUs")::bigint AS init_duration_us, b."billedMs",
-         b."memoryMb", b."coldStart", b.status, b."errorType"
+         b."memoryMb", b."coldStart", b.status, b."errorType", coalesce(b."executedVersion", '$LATEST') AS executed_version
   FROM json_to_recordset($1::json) AS b("invocationId" uuid, attempt int, "tenantId" text, "functionId" uuid, "functionName" text,
          "versionId" bigint, source text, "startedAt" timestamptz, "durationUs" numeric, "initDurationUs" numeric, "billedMs" int,
-         "memoryMb" int, "coldStart" text, status text, "errorType" text)
+         "memoryMb" int, "coldStart" text, status text, "errorType" text, "executedVersion" text)
   WHERE b."startedAt" >= (SELECT purged_before FROM ledger_retention WHERE id = 1)
 ), ins AS (
   -- A duplicate inside one batch (a write retried after a failure) is skipped like any conflict.
   INSERT INTO invocations (id, attempt, tenant_id, function_id, function_name, version_id, source, started_at,
-                           duration_us, init_duration_us, billed_ms, memory_mb, cold_start, status, error_type)
+                           duration_us, init_duration_us, billed_ms, memory_mb, cold_start, status, error_type, executed_version)
   SELECT * FROM batch
   ON CONFLICT (id, attempt) DO NOTHING
   RETURNING tenant_id, function_name, started_at, billed_ms, memory_mb, duration_us, init_duration_us, cold_start, status

@@ -8,6 +8,7 @@ const CONTRACT: readonly [ErrorType, number][] = [
   ['Forbidden', 403],
   ['ResourceNotFound', 404],
   ['ResourceConflict', 409],
+  ['PreconditionFailed', 412],
   ['RequestTooLarge', 413],
   ['TooManyRequests', 429],
   ['InternalError', 500],
