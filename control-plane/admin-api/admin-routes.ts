@@ -6,10 +6,11 @@
  */
 import { z } from 'zod';
 import { asyncConfigSchema } from '../async/async-config.js';
+import { createAccessKeySchema } from './access-keys-router.js';
 import { createApiKeySchema, createRouteSchema, createUsagePlanSchema } from './gateway-options-schemas.js';
 import { createScheduleSchema } from './schedules-router.js';
 import { putPricesSchema } from './usage-router.js';
-import { createApiSchema, createFunctionSchema, patchApiSchema, patchFunctionSchema } from './validation.js';
+import { createAliasSchema, createApiSchema, createFunctionSchema, patchAliasSchema, patchApiSchema, patchFunctionSchema, publishVersionSchema } from './validation.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -57,10 +58,26 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     tag: 'functions',
     summary: 'Invoke (synchronously, or asynchronously with ?async=true or X-Gantry-Invocation-Type: Event)',
     body: 'any-json',
-    query: q({ async: '"true" for an asynchronous invoke' }),
+    query: q({ async: '"true" for an asynchronous invoke', qualifier: 'a version or alias (or name:qualifier in the path; both must agree)' }),
     responses: { 200: "The function's result (X-Gantry-Function-Error: Unhandled when it failed)", 202: '{invocationId} of a queued asynchronous invoke', 413: 'Payload too large', 429: 'Throttled (Retry-After, X-Gantry-Throttle-Reason)' },
     outsideExpress: true,
   },
+
+  // Versions and aliases
+  { method: 'post', path: '/v1/functions/{name}/versions', tag: 'versions', summary: "Publish $LATEST as a new immutable version (an unchanged $LATEST returns the newest)", body: publishVersionSchema, responses: { 201: 'The version', 412: 'PreconditionFailed: codeSha256 or revisionId does not match' } },
+  { method: 'get', path: '/v1/functions/{name}/versions', tag: 'versions', summary: '$LATEST and the published versions', responses: { 200: '{versions: [...]}' } },
+  { method: 'get', path: '/v1/functions/{name}/versions/{version}', tag: 'versions', summary: 'One version ($LATEST or a number)', responses: { 200: 'The version', 404: 'No such version' } },
+  { method: 'delete', path: '/v1/functions/{name}/versions/{version}', tag: 'versions', summary: 'Delete a published version', responses: { 204: 'Deleted', 409: 'An alias uses it' } },
+  { method: 'post', path: '/v1/functions/{name}/aliases', tag: 'versions', summary: 'Create an alias, optionally weighted onto a second version', body: createAliasSchema, responses: { 201: 'The alias' } },
+  { method: 'get', path: '/v1/functions/{name}/aliases', tag: 'versions', summary: "A function's aliases", responses: { 200: '{aliases: [...]}' } },
+  { method: 'get', path: '/v1/functions/{name}/aliases/{alias}', tag: 'versions', summary: 'An alias', responses: { 200: 'The alias', 404: 'No such alias' } },
+  { method: 'patch', path: '/v1/functions/{name}/aliases/{alias}', tag: 'versions', summary: "Change an alias's version, weights or description", body: patchAliasSchema, responses: { 200: 'The alias', 412: 'PreconditionFailed: revisionId does not match' } },
+  { method: 'delete', path: '/v1/functions/{name}/aliases/{alias}', tag: 'versions', summary: 'Delete an alias', responses: { 204: 'Deleted' } },
+
+  // Access keys (SigV4)
+  { method: 'post', path: '/v1/access-keys', tag: 'access-keys', summary: 'Create an access key (the secret is shown only here)', body: createAccessKeySchema, responses: { 201: '{accessKeyId, secretAccessKey, tenant, createdAt}' } },
+  { method: 'get', path: '/v1/access-keys', tag: 'access-keys', summary: 'List access keys, without their secrets', responses: { 200: '{accessKeys: [...]}' } },
+  { method: 'delete', path: '/v1/access-keys/{accessKeyId}', tag: 'access-keys', summary: 'Revoke an access key (at once, on every node)', responses: { 204: 'Revoked' } },
 
   // Observing
   { method: 'get', path: '/v1/functions/{name}/logs', tag: 'observing', summary: "The function's stdout/stderr per invocation, or its newest lines", query: q({ invocationId: 'one invocation (a UUID)', limit: limit(10_000, 1000) }), responses: { 200: '{lines: [{invocationId, time, stream, message}]}' } },

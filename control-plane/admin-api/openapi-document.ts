@@ -5,6 +5,7 @@
  */
 import { extendZodWithOpenApi, OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { ERROR_STATUS } from '../../common/errors.js';
 import { ADMIN_ROUTES, type AdminRoute } from './admin-routes.js';
 
 // The generator annotates parameters through `.openapi()`; this adds that method to zod's types
@@ -12,7 +13,7 @@ import { ADMIN_ROUTES, type AdminRoute } from './admin-routes.js';
 extendZodWithOpenApi(z);
 
 /** api.md's error shape; as a plain JSON Schema component. */
-const ERROR_TYPES = ['ValidationError', 'Unauthorized', 'Forbidden', 'ResourceNotFound', 'ResourceConflict', 'RequestTooLarge', 'TooManyRequests', 'InternalError', 'ServiceUnavailable', 'Timeout'];
+const ERROR_TYPES = Object.keys(ERROR_STATUS);
 const errorComponent = {
   type: 'object' as const,
   description: "api.md's error shape",

@@ -66,28 +66,56 @@ function Configuration({ fn, onDelete }: { fn: FunctionConfig; onDelete: () => v
   );
 }
 
-/** Published versions, where the control plane offers them (a 404 means it does not). */
+/** Published versions and aliases, where the control plane offers them (a 404 means it does not). */
+interface VersionView { version: string | number; description?: string; codeSha256?: string; createdAt?: string; updatedAt?: string }
+interface AliasView { name: string; functionVersion: string; additionalVersionWeights?: Record<string, number> | null; description?: string }
+
 function Versions({ name }: { name: string }) {
-  const versions = useLoad(async () => {
+  const loaded = useLoad(async () => {
     try {
-      return await json<{ versions?: Record<string, unknown>[] }>('GET', `/v1/functions/${enc(name)}/versions`);
+      const [v, a] = await Promise.all([
+        json<{ versions: VersionView[] }>('GET', `/v1/functions/${enc(name)}/versions`),
+        json<{ aliases: AliasView[] }>('GET', `/v1/functions/${enc(name)}/aliases`),
+      ]);
+      return { versions: v.versions, aliases: a.aliases };
     } catch (e) {
+      // A control plane without versions answers "No such endpoint"; a missing function is shown above.
       if (e instanceof ApiError && e.status === 404) return null;
       throw e;
     }
   }, [name]);
-  if (versions.data === null) return null;
-  const items = versions.data?.versions ?? [];
-  const keys = [...new Set(items.flatMap((v) => Object.keys(v)))].filter((k) => typeof items[0]?.[k] !== 'object').slice(0, 6);
+  if (loaded.data === null) return null;
+  const versions = loaded.data?.versions ?? [];
+  const aliases = loaded.data?.aliases ?? [];
   return (
-    <Section title="Versions">
-      <ErrorBox error={versions.error} />
-      {items.length === 0 ? (
-        <p class="muted">Only $LATEST.</p>
-      ) : (
-        <table>
-          <thead><tr>{keys.map((k) => <th key={k}>{k}</th>)}</tr></thead>
-          <tbody>{items.map((v, i) => <tr key={i}>{keys.map((k) => <td key={k}>{String(v[k] ?? '')}</td>)}</tr>)}</tbody>
+    <Section title="Versions and aliases">
+      <ErrorBox error={loaded.error} />
+      <table class="versions">
+        <thead><tr><th>Version</th><th>Description</th><th>Code SHA-256</th><th>Created</th></tr></thead>
+        <tbody>
+          {versions.map((v) => (
+            <tr key={String(v.version)}>
+              <td>{String(v.version)}</td>
+              <td>{v.description ?? ''}</td>
+              <td><code>{(v.codeSha256 ?? '').slice(0, 16)}</code></td>
+              <td>{v.createdAt ? when(v.createdAt) : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {aliases.length > 0 && (
+        <table class="aliases">
+          <thead><tr><th>Alias</th><th>Version</th><th>Extra weights</th><th>Description</th></tr></thead>
+          <tbody>
+            {aliases.map((a) => (
+              <tr key={a.name}>
+                <td>{a.name}</td>
+                <td>{a.functionVersion}</td>
+                <td>{a.additionalVersionWeights ? Object.entries(a.additionalVersionWeights).map(([v, w]) => `${v}: ${Math.round(w * 100)} %`).join(', ') : '—'}</td>
+                <td>{a.description ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
         </table>
       )}
     </Section>
