@@ -131,6 +131,17 @@ await t.test('invoke: the result, its log tail, the live log and the invocation 
   });
 });
 
+await t.test('versions and aliases appear on the function page', async (t) => {
+  t.equal((await stack.admin('POST', '/v1/functions/browser-hello/versions', { description: 'first' })).status, 201);
+  t.equal((await stack.admin('POST', '/v1/functions/browser-hello/aliases', { name: 'live', functionVersion: '1' })).status, 201);
+  await step(t, 'versions', async () => {
+    await page.reload();
+    await page.locator('table.versions td', { hasText: 'first' }).waitFor({ timeout: 10_000 });
+    await page.locator('table.aliases td', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+    t.pass('version 1 and alias live are shown');
+  });
+});
+
 await t.test('usage: charts per day and per function, with data', async (t) => {
   await step(t, 'usage', async () => {
     await page.click('nav >> text=Usage');
