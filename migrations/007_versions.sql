@@ -41,3 +41,6 @@ CREATE TABLE function_aliases (
 -- Which version ran: '$LATEST' or the published number (the ledger's version_id is the row).
 ALTER TABLE invocations ADD COLUMN executed_version text NOT NULL DEFAULT '$LATEST';
 ALTER TABLE function_logs ADD COLUMN executed_version text NOT NULL DEFAULT '$LATEST';
+
+-- A schedule may fire a version or an alias of its function (NULL: $LATEST).
+ALTER TABLE schedules ADD COLUMN qualifier text;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { boundedJson, parseBody } from './validation.js';
 import type { AsyncService } from '../async/async-service.js';
 import { DEFAULT_TENANT } from '../functions/function-types.js';
+import { QUALIFIER } from '../functions/lambda-contract.js';
 import { uuidParam } from './async-router.js';
 import { jsonBody, param } from './express-helpers.js';
 
@@ -15,6 +16,7 @@ export const createScheduleSchema = z
     expression: z.string().min(1).max(256),
     timezone: z.string().min(1).max(64).default('UTC'),
     input: boundedJson(MAX_INPUT_BYTES).optional(),
+    qualifier: z.string().regex(QUALIFIER, 'must be $LATEST, a version number or an alias name').optional(),
   })
   .strict();
 
@@ -24,7 +26,12 @@ export function schedulesRouter(deps: { service: AsyncService }): Router {
 
   r.post('/v1/functions/:name/schedules', jsonBody, async (req, res) => {
     const body = parseBody(createScheduleSchema, req.body);
-    const created = await deps.service.createSchedule(tenant, param(req, 'name'), { expression: body.expression, timezone: body.timezone, input: body.input ?? null });
+    const created = await deps.service.createSchedule(tenant, param(req, 'name'), {
+      expression: body.expression,
+      timezone: body.timezone,
+      input: body.input ?? null,
+      ...(body.qualifier === undefined ? {} : { qualifier: body.qualifier }),
+    });
     res.status(201).json(created);
   });
 

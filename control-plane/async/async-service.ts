@@ -10,7 +10,7 @@ import { GantryError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { Redis } from '../../common/redis.js';
 import type { FunctionCache } from '../functions/function-cache.js';
-import type { FunctionRecord, InvocableFunction, TenantId } from '../functions/function-types.js';
+import { LATEST, type FunctionRecord, type InvocableFunction, type TenantId } from '../functions/function-types.js';
 import { splitQualifiedName } from '../functions/lambda-contract.js';
 import { resolveQualifier } from '../functions/qualifier.js';
 import { newInvocationId } from '../invocation/invocation-id.js';
@@ -48,6 +48,8 @@ export interface ScheduleInput {
   readonly expression: string;
   readonly timezone: string;
   readonly input: unknown;
+  /** A version number or alias to fire instead of $LATEST. */
+  readonly qualifier?: string;
 }
 
 const unavailable = (cause: unknown) =>
@@ -197,7 +199,9 @@ export class AsyncService {
   async createSchedule(tenantId: TenantId, functionName: string, s: ScheduleInput): Promise<Record<string, unknown>> {
     const fn = await this.deps.functionStore.require(tenantId, functionName);
     const spec = specOf(s.expression, s.timezone);
-    const schedule = await this.schedules.create({ tenantId, functionId: fn.functionId, functionName: fn.name, expression: s.expression, timezone: s.timezone, input: s.input });
+    const qualifier = s.qualifier === undefined || s.qualifier === LATEST ? null : s.qualifier;
+    if (qualifier !== null) resolveQualifier(await this.requireFunction(tenantId, functionName), qualifier);
+    const schedule = await this.schedules.create({ tenantId, functionId: fn.functionId, functionName: fn.name, expression: s.expression, timezone: s.timezone, input: s.input, qualifier });
     try {
       await this.queue.upsertSchedule(schedule.id, spec, tickTemplate(schedule));
     } catch (e) {
@@ -221,7 +225,7 @@ export class AsyncService {
 
   private async scheduleView(s: Schedule, spec: ScheduleSpec | undefined): Promise<Record<string, unknown>> {
     const next = (await this.queue.nextRun(s.id).catch(() => undefined)) ?? (spec === undefined ? null : nextFireTimes(spec, new Date(), 1)[0] ?? null);
-    return { id: s.id, function: s.functionName, expression: s.expression, timezone: s.timezone, input: s.input, createdAt: s.createdAt.toISOString(), nextRunAt: next?.toISOString() ?? null };
+    return { id: s.id, function: s.functionName, qualifier: s.qualifier ?? LATEST, expression: s.expression, timezone: s.timezone, input: s.input, createdAt: s.createdAt.toISOString(), nextRunAt: next?.toISOString() ?? null };
   }
 
   /** Postgres is the source of truth: missing job schedulers are added, stray ones removed. */

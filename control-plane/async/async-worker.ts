@@ -303,7 +303,8 @@ export class AsyncWorker {
     }
     const firedAtMs = tickTimeOf(job.id as string) ?? job.timestamp;
     const event = schedule.input === null ? scheduledEvent(invocationIdOf(job.id as string), schedule.id, firedAtMs, this.opts.region) : schedule.input;
-    const data: AsyncJobData = { ...job.data, event: JSON.stringify(event), createdAtMs: firedAtMs };
+    // The stored schedule says which version or alias fires (the queue's template predates it).
+    const data: AsyncJobData = { ...job.data, event: JSON.stringify(event), createdAtMs: firedAtMs, ...(schedule.qualifier === null ? {} : { qualifier: schedule.qualifier }) };
     await job.updateData(data);
     this.deps.metrics.accepted.inc({ source: 'schedule' });
     return data;

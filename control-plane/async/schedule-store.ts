@@ -13,6 +13,8 @@ export interface Schedule {
   readonly timezone: string;
   /** The fixed event, or null for EventBridge's scheduled event. */
   readonly input: unknown;
+  /** The version or alias it fires; null is $LATEST. */
+  readonly qualifier: string | null;
   readonly createdAt: Date;
 }
 
@@ -24,6 +26,7 @@ interface Row {
   expression: string;
   timezone: string;
   input: unknown;
+  qualifier: string | null;
   created_at: Date;
 }
 
@@ -35,6 +38,7 @@ const toSchedule = (r: Row): Schedule => ({
   expression: r.expression,
   timezone: r.timezone,
   input: r.input,
+  qualifier: r.qualifier,
   createdAt: r.created_at,
 });
 
@@ -44,9 +48,9 @@ export class ScheduleStore {
   async create(s: Omit<Schedule, 'id' | 'createdAt'>): Promise<Schedule> {
     const rows = await query<Row>(
       this.pool,
-      `INSERT INTO schedules (id, tenant_id, function_id, function_name, expression, timezone, input)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-      [randomUUID(), s.tenantId, s.functionId, s.functionName, s.expression, s.timezone, s.input === null ? null : JSON.stringify(s.input)],
+      `INSERT INTO schedules (id, tenant_id, function_id, function_name, expression, timezone, input, qualifier)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+      [randomUUID(), s.tenantId, s.functionId, s.functionName, s.expression, s.timezone, s.input === null ? null : JSON.stringify(s.input), s.qualifier],
     );
     return toSchedule(rows[0] as Row);
   }

@@ -169,6 +169,39 @@ await t.test('an alias with 10/90 weights behind a route splits 1000 calls withi
   t.equal((await invoke('/v1/functions/pub:live/invoke')).executed, '2');
 });
 
+await t.test('async events and schedules run the version or alias they name; the ledger records it', async (t) => {
+  const accepted = await stack.admin('POST', '/v1/functions/pub:1/invoke?async=true', {});
+  t.equal(accepted.status, 202);
+  const { invocationId } = (await accepted.json()) as { invocationId: string };
+  let state: { status: string; result?: { version: string } } = { status: 'queued' };
+  t.ok(
+    await eventually(async () => {
+      state = (await (await stack.admin('GET', `/v1/invocations/${invocationId}`)).json()) as typeof state;
+      return state.status === 'succeeded' || state.status === 'failed';
+    }, 30_000, 100),
+    'the event ran',
+  );
+  t.match(state, { status: 'succeeded', result: { version: '1' } });
+  await errorOf(t, await stack.admin('POST', '/v1/functions/pub/schedules', { expression: 'rate(1 second)', qualifier: 'ghost' }), 404, 'ResourceNotFound');
+  await errorOf(t, await stack.admin('POST', '/v1/functions/pub/schedules', { expression: 'rate(1 second)', qualifier: 'a.b' }), 400, 'ValidationError');
+  const created = await stack.admin('POST', '/v1/functions/pub/schedules', { expression: 'rate(1 second)', qualifier: 'live' });
+  t.equal(created.status, 201);
+  const schedule = (await created.json()) as { id: string; qualifier: string };
+  t.equal(schedule.qualifier, 'live');
+  type Item = { id: string; source: string; executedVersion: string };
+  let items: Item[] = [];
+  t.ok(
+    await eventually(async () => {
+      items = ((await (await stack.admin('GET', '/v1/functions/pub/invocations?limit=1000')).json()) as { invocations: Item[] }).invocations;
+      return items.some((i) => i.source === 'schedule');
+    }, 30_000, 200),
+    'the schedule fired',
+  );
+  t.equal((await stack.admin('DELETE', `/v1/functions/pub/schedules/${schedule.id}`)).status, 204);
+  t.ok(items.filter((i) => i.source === 'schedule').every((i) => i.executedVersion === '2'), 'the alias (now all on version 2) ran');
+  t.equal(items.find((i) => i.id === invocationId)?.executedVersion, '1', 'the async event is metered as version 1');
+});
+
 await t.test('delete rules: a version an alias uses is 409; numbers are never reused; the function takes its versions and aliases', async (t) => {
   t.match(await errorOf(t, await stack.admin('DELETE', '/v1/functions/pub/versions/2'), 409, 'ResourceConflict'), /live/);
   await errorOf(t, await stack.admin('DELETE', '/v1/functions/pub/versions/$LATEST'), 400, 'ValidationError');

@@ -29,6 +29,8 @@ export interface InvocationView {
   readonly source: string;
   readonly status: string;
   readonly errorType: string | null;
+  /** `$LATEST` or the published version number that ran. */
+  readonly executedVersion: string;
 }
 
 const HOUR_MS = 3_600_000;
@@ -121,11 +123,11 @@ export class UsageStore {
     }
     const rows = await query<{
       id: string; attempt: number; started_us: string; started_at: Date; duration_us: string; init_duration_us: string;
-      billed_ms: number; memory_mb: number; cold_start: string; source: string; status: string; error_type: string | null;
+      billed_ms: number; memory_mb: number; cold_start: string; source: string; status: string; error_type: string | null; executed_version: string;
     }>(
       this.pool,
       `SELECT id, attempt, (extract(epoch FROM started_at) * 1000000)::bigint::text AS started_us, started_at,
-              duration_us::text, init_duration_us::text, billed_ms, memory_mb, cold_start, source, status, error_type
+              duration_us::text, init_duration_us::text, billed_ms, memory_mb, cold_start, source, status, error_type, executed_version
        FROM invocations${after ? `, (SELECT timestamptz 'epoch' + $4::bigint * interval '1 microsecond' AS at) t` : ''}
        WHERE tenant_id = $1 AND function_name = $2 ${position}
        ORDER BY started_at DESC, id ASC, attempt ASC LIMIT $3`,
@@ -148,6 +150,7 @@ export class UsageStore {
         source: r.source,
         status: r.status,
         errorType: r.error_type,
+        executedVersion: r.executed_version,
       })),
       nextCursor,
     };
