@@ -22,7 +22,7 @@ export const token = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
-async function errorOf(res: Response): Promise<ApiError> {
+export async function errorOf(res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as { error?: { type?: unknown; message?: unknown } };
@@ -42,7 +42,7 @@ export interface RawResponse {
 }
 
 /** One call; `body` is sent as it is when it is a string or bytes, else as JSON. */
-export async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   const t = token.get();
   const h: Record<string, string> = { ...headers };
   if (t !== null) h['authorization'] = `Bearer ${t}`;
@@ -54,8 +54,9 @@ export async function call(method: string, path: string, body?: unknown, headers
   }
   let res: Response;
   try {
-    res = await fetch(path, { method, headers: h, ...(payload === undefined ? {} : { body: payload }) });
+    res = await fetch(path, { method, headers: h, ...(payload === undefined ? {} : { body: payload }), ...(signal === undefined ? {} : { signal }) });
   } catch (e) {
+    if (signal?.aborted === true) throw e;
     throw new ApiError(0, 'NetworkError', `The control plane did not answer (${String(e)}).`);
   }
   return res;

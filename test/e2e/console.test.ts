@@ -126,6 +126,11 @@ await t.test('invoke: the result, its log tail, the live log and the invocation 
     t.match(await result.locator('pre.log-tail').textContent(), /console-e2e-line browser/, 'the log tail of this call');
     await page.locator('pre.logs').getByText('console-e2e-line browser').waitFor({ timeout: 20_000 });
     t.pass('the live log shows the line');
+    t.match(await page.locator('pre.logs').getAttribute('data-mode'), /^(streaming|polling)$/, 'following the log');
+    await page.fill('textarea[name=invoke-input]', '{"who": "again"}');
+    await page.click('button:text-is("Invoke")');
+    await page.locator('pre.logs').getByText('console-e2e-line again').waitFor({ timeout: 10_000 });
+    t.pass('a new line arrives while the page stays open');
     await page.locator('table.invocations td.good', { hasText: 'succeeded' }).first().waitFor({ timeout: 20_000 });
     t.pass('the invocation is listed as succeeded');
   });
@@ -146,16 +151,16 @@ await t.test('usage: charts per day and per function, with data', async (t) => {
   await step(t, 'usage', async () => {
     await page.click('nav >> text=Usage');
     const chart = page.locator('.usage-function .chart[data-points] canvas').first();
+    const requests = page.locator('.usage-function table.usage tr', { hasText: 'browser-hello' }).locator('td').nth(1);
+    const counted = async () => (await chart.isVisible()) && (await requests.count()) > 0 && (await requests.textContent())?.trim() === '2';
     const deadline = Date.now() + 30_000;
-    // The ledger reaches Postgres shortly after the call; refresh until it has.
-    for (let i = 0; i < 60 && !(await chart.isVisible()); i++) {
-      if (Date.now() > deadline) break;
+    // The ledger reaches Postgres shortly after each call; refresh until both calls have.
+    for (let i = 0; i < 60 && !(await counted()) && Date.now() < deadline; i++) {
       await page.click('section button:text-is("Refresh")');
-      await chart.waitFor({ timeout: 1_000 }).catch(() => undefined);
+      await page.locator('.usage-function table.usage td', { hasText: /^2$/ }).first().waitFor({ timeout: 1_000 }).catch(() => undefined);
     }
     await chart.waitFor({ timeout: 1_000 });
-    const row = page.locator('.usage-function table.usage tr', { hasText: 'browser-hello' });
-    t.equal((await row.locator('td').nth(1).textContent())?.trim(), '1', 'one request for the function');
+    t.equal((await requests.textContent())?.trim(), '2', 'both requests of the function');
     t.ok(Number(await page.locator('.usage-function .chart[data-chart=requests]').getAttribute('data-points')) >= 1);
     await page.locator('.usage-day .chart[data-points] canvas').first().waitFor({ timeout: 5_000 });
     const box = await chart.boundingBox();
