@@ -93,6 +93,13 @@ module.exports = {
       to: { path: 'node_modules/(@types/)?pg/' },
     },
     {
+      name: 'console-only-over-http',
+      comment: 'The web console (console/) talks to Gantry only through the documented admin API over HTTP: it imports nothing from either side, common/ or the one-process wiring.',
+      severity: 'error',
+      from: { path: '^console/' },
+      to: { path: '^(common|control-plane|gateway|single-process)/|^main\\.ts$' },
+    },
+    {
       name: 'product-not-tests-or-bench',
       comment: 'Product code never imports tests, test support or the bench.',
       severity: 'error',
@@ -123,7 +130,7 @@ module.exports = {
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
       exportsFields: ['exports'],
       mainFields: ['module', 'main', 'types', 'typings'],
-      extensions: ['.ts', '.mts', '.js', '.mjs', '.cjs', '.d.ts', '.d.mts', '.json'],
+      extensions: ['.ts', '.tsx', '.mts', '.js', '.mjs', '.cjs', '.d.ts', '.d.mts', '.json'],
     },
   },
 };

@@ -22,6 +22,7 @@ COPY common ./common
 COPY control-plane ./control-plane
 COPY gateway ./gateway
 COPY single-process ./single-process
+COPY console ./console
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim

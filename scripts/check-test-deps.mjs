@@ -42,6 +42,8 @@ if (!docker(['info'])) missing.push('a running Docker engine (npm run services)'
 else for (const image of images) if (!docker(['image', 'inspect', image])) missing.push(`the runtime image ${image} (npm run images)`);
 // The provided conformance suite compiles a C bootstrap, statically (gcc and libc6-dev).
 if (!runs('cc', ['--version'])) missing.push('a C compiler, cc (npm run services)');
+// The Go conformance test builds its fixture function with the host's go toolchain.
+if (!runs('go', ['version'])) missing.push('the Go toolchain, go (npm run services)');
 // The dotnet-mono suites compile their C# fixtures with Mono's compiler.
 if (!runs('mcs', ['--version'])) missing.push("Mono's C# compiler, mcs (npm run services)");
 // The java21 conformance suite compiles its fixture functions (javac --release 17).
@@ -52,9 +54,11 @@ if (!runs('iptables', ['-w', '5', '-S', 'INPUT'])) missing.push('a usable iptabl
 if (!runs('redis-server', ['--version'])) missing.push('the redis-server binary on PATH (npm run services)');
 // The Lambda API's e2e runs Debian's AWS CLI v2 by its path (a v1 `aws` may come first on PATH).
 if (!/^aws-cli\/2/.test(output('/usr/bin/aws', ['--version']))) missing.push("Debian's AWS CLI v2 at /usr/bin/aws (npm run services)");
+// The console e2e drives Debian's chromium through playwright-core (which never downloads one).
+if (!runs(process.env.GANTRY_CHROMIUM ?? '/usr/bin/chromium', ['--headless', '--no-sandbox', '--version'])) missing.push("Debian's chromium at /usr/bin/chromium, or GANTRY_CHROMIUM (npm run services)");
 
 if (missing.length > 0) {
   console.error(`Tests need:\n${missing.map((m) => `  - ${m}`).join('\n')}`);
   process.exit(1);
 }
-console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc, javac, redis-server, iptables and the AWS CLI v2 present');
+console.log('test prerequisites: Postgres, Redis, Docker, runtime images, cc, go, mcs, javac, redis-server, iptables, the AWS CLI v2 and chromium present');

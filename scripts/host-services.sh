@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Gantry host services: Postgres, Redis, Docker engine (plus debootstrap and
-# docker-compose, which the image build and local tooling use).
+# docker-compose, which the image build and local tooling use, and the compilers and browser the
+# tests use).
 #
 # One idempotent script for developers and CI. Run as root:
 #   npm run services        (== bash scripts/host-services.sh)
@@ -74,8 +75,10 @@ install_packages() {
   command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
   # The Lambda API's e2e drives Debian's AWS CLI v2 (another `aws` earlier on PATH may be v1).
   /usr/bin/aws --version 2>/dev/null | grep -q '^aws-cli/2' || missing+=(awscli)
+  # The console's browser test drives Debian's headless-capable chromium through playwright-core.
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   if ((${#missing[@]} == 0)); then
-    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go mono-mcs javac awscli present"
+    ok packages "postgresql redis-server docker.io debootstrap docker-compose iptables gcc libc6-dev golang-go mono-mcs javac awscli chromium present"
     return 0
   fi
   say packages "installing: ${missing[*]}"

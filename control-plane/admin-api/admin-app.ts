@@ -28,9 +28,11 @@ import { UsagePlanStore } from '../usage-plans/usage-plan-store.js';
 import { accessKeysRouter } from './access-keys-router.js';
 import { apisRouter } from './apis-router.js';
 import { asyncRouter } from './async-router.js';
+import { consoleRouter, defaultConsoleDir } from './console-static.js';
 import { errorHandler, notFoundHandler, wellFormedTarget } from './express-helpers.js';
 import { functionsRouter } from './functions-router.js';
 import { logsRouter } from './logs-router.js';
+import { openApiRouter } from './openapi-router.js';
 import { schedulesRouter } from './schedules-router.js';
 import { usagePlansRouter } from './usage-plans-router.js';
 import { usageRouter } from './usage-router.js';
@@ -68,6 +70,8 @@ export function createAdminApp(d: AdminApiDeps, c: AdminApiConfig): express.Expr
   app.disable('x-powered-by');
   app.use(wellFormedTarget);
   app.use(opsRouter(d.readiness, d.registry, d.readinessFacts));
+  app.use(consoleRouter(defaultConsoleDir(import.meta.url)));
+  app.use(openApiRouter());
   app.use('/v1', (req, _res, next) => {
     d.auth.authenticate(req.headers.authorization, false);
     next();

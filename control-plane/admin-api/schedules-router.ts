@@ -11,7 +11,7 @@ import { jsonBody, param } from './express-helpers.js';
 /** The fixed input is delivered as the event; the limit is the async payload limit's order of size. */
 const MAX_INPUT_BYTES = 256 * 1024;
 
-const createScheduleSchema = z
+export const createScheduleSchema = z
   .object({
     expression: z.string().min(1).max(256),
     timezone: z.string().min(1).max(64).default('UTC'),

@@ -36,7 +36,7 @@ const price = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
   return text;
 });
-const putPricesSchema = z
+export const putPricesSchema = z
   .object({
     pricePerGbSecond: price,
     pricePerMillionRequests: price,
