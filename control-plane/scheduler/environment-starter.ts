@@ -41,6 +41,8 @@ export interface EnvironmentStarterDeps {
   readonly logSink: LogLineSink;
   readonly nowMs: () => number;
   readonly platformEnvironment?: ((v: FunctionVersion) => Readonly<Record<string, string>>) | undefined;
+  readonly functionCaDir?: (() => string | undefined) | undefined;
+  readonly extraHostsFor?: ((v: FunctionVersion) => readonly string[]) | undefined;
   /** Where each environment's Runtime API logs what its error boundary caught. */
   readonly logger?: Logger | undefined;
   readonly runtimeApiBounds?: RuntimeApiBounds | undefined;
@@ -110,6 +112,8 @@ export class EnvironmentStarter {
       nowMs: this.deps.nowMs(),
       streamId: randomBytes(16).toString('hex'),
       platformEnvironment: env.version ? this.deps.platformEnvironment?.(env.version) : undefined,
+      functionCaDir: this.deps.functionCaDir?.(),
+      extraHosts: env.version ? this.deps.extraHostsFor?.(env.version) : undefined,
     };
   }
 

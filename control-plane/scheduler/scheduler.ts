@@ -52,6 +52,10 @@ export interface SchedulerDeps {
   readonly nowMs?: () => number;
   /** Platform variables a function's environment gets (GANTRY_CONNECTIONS_* behind a websocket API). */
   readonly platformEnvironment?: (v: FunctionVersion) => Readonly<Record<string, string>>;
+  /** The function CA's public directory every container mounts and trusts, once there is one. */
+  readonly functionCaDir?: () => string | undefined;
+  /** `name:address` host lines a function's containers get (its WebSocket API's names). */
+  readonly extraHostsFor?: (v: FunctionVersion) => readonly string[];
   /** Recreates the function network, after a start found it gone (removed behind Gantry's back). */
   readonly ensureNetwork?: () => Promise<void>;
   /** Every failed start of an environment by the platform itself, and whether it is retried. */
@@ -116,6 +120,8 @@ export class Scheduler {
         logSink: deps.logSink,
         onExit: (e, x) => this.onExit(e, x),
         platformEnvironment: deps.platformEnvironment,
+        functionCaDir: deps.functionCaDir,
+        extraHostsFor: deps.extraHostsFor,
         logger: deps.logger,
         runtimeApiBounds: deps.runtimeApiBounds,
       },
@@ -132,6 +138,8 @@ export class Scheduler {
         closing: () => this.closing !== undefined,
         register: (env) => this.register(env),
         destroy: (env, reason) => this.destroy(env, reason),
+        // A cell's /etc/hosts was fixed before it knew its function: one that needs names starts anew.
+        takesCell: (v) => (deps.extraHostsFor?.(v).length ?? 0) === 0,
       },
       opts,
     );

@@ -25,6 +25,8 @@ export interface StemCellPathDeps {
   readonly closing: () => boolean;
   readonly register: (env: Environment) => Environment;
   readonly destroy: (env: Environment, reason: string) => Promise<void>;
+  /** False for a version that must not start from a cell (default: every version may). */
+  readonly takesCell?: (version: FunctionVersion) => boolean;
 }
 
 export interface StemCellPathOptions {
@@ -54,6 +56,7 @@ export class StemCellPath {
 
   /** A ready cell of the version's shape, now busy; none noted as demand for that shape. */
   take(version: FunctionVersion): Environment | undefined {
+    if (this.deps.takesCell?.(version) === false) return undefined;
     const key = stemCellKeyOf(version);
     for (const env of this.deps.envs.cellsOf(key)) {
       if (env.state !== 'idle' || env.exited) continue;
