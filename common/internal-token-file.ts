@@ -10,19 +10,27 @@ import path from 'node:path';
 /** As for GANTRY_INTERNAL_TOKEN: shorter is no secret. */
 const MIN_TOKEN_CHARS = 32;
 
+/** How errors name the file and what else the operator may do (the encryption key reuses this). */
+export interface TokenFileLabel {
+  readonly variable: string;
+  readonly alternative: string;
+}
+
+const INTERNAL: TokenFileLabel = { variable: 'GANTRY_INTERNAL_TOKEN_FILE', alternative: 'set GANTRY_INTERNAL_TOKEN' };
+
 /** The token in `file`, or undefined while there is no file; throws on a file holding no token. */
-export async function readTokenFile(file: string): Promise<string | undefined> {
+export async function readTokenFile(file: string, label: TokenFileLabel = INTERNAL): Promise<string | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`GANTRY_INTERNAL_TOKEN_FILE ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}): give this process read access, or set GANTRY_INTERNAL_TOKEN`);
+    throw new Error(`${label.variable} ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}): give this process read access, or ${label.alternative}`);
   }
   // A file written by hand often ends in a newline; the token never contains whitespace.
   const token = text.trim();
   if (token.length < MIN_TOKEN_CHARS || /\s/.test(token)) {
-    throw new Error(`GANTRY_INTERNAL_TOKEN_FILE ${file} holds no token (one line of at least ${MIN_TOKEN_CHARS} characters without spaces)`);
+    throw new Error(`${label.variable} ${file} holds no token (one line of at least ${MIN_TOKEN_CHARS} characters without spaces)`);
   }
   return token;
 }
@@ -33,7 +41,7 @@ export async function readTokenFile(file: string): Promise<string | undefined> {
  * 0600 (O_EXCL), synced, and linked into place: link never replaces a file, so two starts racing
  * agree on the winner's token, and no reader ever sees a partial file.
  */
-export async function createTokenFile(file: string, token: string): Promise<string> {
+export async function createTokenFile(file: string, token: string, label: TokenFileLabel = INTERNAL): Promise<string> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}`);
@@ -60,7 +68,7 @@ export async function createTokenFile(file: string, token: string): Promise<stri
   // The caller stores the token's hash next: the file's name must survive a crash too.
   const d = await open(dir, 'r');
   await d.sync().finally(() => d.close());
-  const stored = await readTokenFile(file);
-  if (stored === undefined) throw new Error(`GANTRY_INTERNAL_TOKEN_FILE ${file} vanished while it was created`);
+  const stored = await readTokenFile(file, label);
+  if (stored === undefined) throw new Error(`${label.variable} ${file} vanished while it was created`);
   return stored;
 }

@@ -19,6 +19,11 @@ import { createAdminApp } from './admin-api/admin-app.js';
 import { ApiStore } from './apis/api-store.js';
 import type { AsyncService } from './async/async-service.js';
 import { createAsyncService } from './async/create-async-service.js';
+import { AccessKeyCache } from './access-keys/access-key-cache.js';
+import { AccessKeyService, accessKeysChannel } from './access-keys/access-key-service.js';
+import { AccessKeyStore } from './access-keys/access-key-store.js';
+import { createAwsAuth } from './auth/aws-auth.js';
+import { FunctionCredentialsEnvironment } from './auth/function-credentials-environment.js';
 import { TokenAuth } from './auth/token-auth.js';
 import { bootstrapTokens } from './auth/tokens.js';
 import { NodeHeartbeat } from './cluster/node-heartbeat.js';
@@ -48,6 +53,10 @@ import { createScheduler } from './scheduler/create-scheduler.js';
 import { containersDirOf, legacyContainersDirOf } from './scheduler/environment-paths.js';
 import type { Scheduler } from './scheduler/scheduler.js';
 import { ConnectionsEnvironment, functionGatewayUrl } from './websocket/connections-environment.js';
+import { loadSecretBox } from './secrets/encryption-key-file.js';
+import { FunctionCredentialIssuer } from '../common/sigv4/function-credentials.js';
+import { SigV4Verifier } from '../common/sigv4/sigv4-verifier.js';
+import type { RequestHandler } from 'express';
 
 export interface ControlPlaneOverrides {
   readonly containers?: ContainerRuntime;
@@ -63,6 +72,8 @@ export interface ControlPlane {
   close(): Promise<void>;
   readonly invoker: Invoker;
   readonly internalToken: () => string;
+  /** This node's SigV4 verifier (access keys and function credentials), once started. */
+  readonly sigv4: () => SigV4Verifier;
 }
 
 /** What every part stands on: connections, the container runtime and where code and logs live. */
@@ -96,10 +107,22 @@ interface Parts extends Base, MeteringWrite {
   readonly publishChange: () => Promise<void>;
 }
 
+/** SigV4 on this node: the access keys and the verifier, made at start (they need the key file and the internal token). */
+interface Aws {
+  readonly accessKeys: AccessKeyService;
+  readonly verifier: SigV4Verifier;
+  /** The middleware the Lambda API mounts (service `lambda`). */
+  readonly lambdaAuth: RequestHandler;
+}
+
+/** Bodies the Lambda API may carry: CreateFunction's base64 zip, as the admin API's limit. */
+const LAMBDA_API_MAX_BODY_BYTES = 72 * 1024 * 1024;
+
 interface Live {
   internalToken: string;
   /** The function CA's public directory, once created (function TLS on and reachable). */
   functionCaDir?: string;
+  aws?: Aws;
   server?: http.Server;
   heartbeat?: NodeHeartbeat;
 }
@@ -113,6 +136,10 @@ export function createControlPlane(config: ControlPlaneConfig, logger: Logger, o
     close: () => (closing ??= shutdown(parts, live)),
     invoker: parts.invoker,
     internalToken: () => live.internalToken,
+    sigv4: () => {
+      if (!live.aws) throw new Error('the control plane has not started');
+      return live.aws.verifier;
+    },
   };
 }
 
@@ -145,11 +172,13 @@ function buildParts(b: Base, overrides: ControlPlaneOverrides, live: Live): Part
   const functionCache = new FunctionCache((tenant, name) => functionStore.get(tenant, name));
   const runtimeApiBounds = nodeRuntimeApiBounds(config);
   const connectionsEnv = new ConnectionsEnvironment({ pool, retire: (id) => scheduler.retire(id), internalToken: () => live.internalToken, logger: logger.child({ component: 'websocket-env' }), region: config.GANTRY_REGION });
+  const credentials = new FunctionCredentialsEnvironment(() => live.internalToken, config.GANTRY_FUNCTION_CREDENTIALS_TTL_MS);
   const scheduler = createScheduler(
     {
       platformEnvironment: (v) => connectionsEnv.variablesFor(v),
       extraHostsFor: (v) => connectionsEnv.extraHostsFor(v),
       functionCaDir: () => live.functionCaDir,
+      expiringEnvironment: (v, issuedAtMs) => credentials.variablesFor(v, issuedAtMs),
       containers,
       codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
       imageFor: (runtime) => catalog.imageFor(runtime),
@@ -209,8 +238,10 @@ async function start(p: Parts, live: Live, overrides: ControlPlaneOverrides): Pr
   await p.ledger.start();
   p.retention.start();
   live.internalToken = tokens.internalToken;
+  const aws = await startAws(p, tokens.internalToken);
+  live.aws = aws;
   await Promise.all([p.redis.connect(), p.subscriber.connect()]);
-  await subscribeToChanges(p);
+  await subscribeToChanges(p, aws);
   await sweepOrphans(p);
   p.exitedSweeper.start();
   p.codeGc.start();
@@ -240,8 +271,20 @@ async function start(p: Parts, live: Live, overrides: ControlPlaneOverrides): Pr
   return port;
 }
 
+/** Fails the start on a key file that cannot open the stored secrets (loadSecretBox, the cache's load). */
+async function startAws(p: Parts, internalToken: string): Promise<Aws> {
+  const box = await loadSecretBox(p.pool, p.config.GANTRY_ENCRYPTION_KEY_FILE);
+  const store = new AccessKeyStore(p.pool, box);
+  const cache = new AccessKeyCache(store, p.logger.child({ component: 'access-keys' }));
+  await cache.load();
+  const accessKeys = new AccessKeyService({ store, cache, redis: p.redis, keys: p.keys, logger: p.logger.child({ component: 'access-keys' }) });
+  const verifier = new SigV4Verifier([cache, new FunctionCredentialIssuer(internalToken)], { region: p.config.GANTRY_REGION });
+  return { accessKeys, verifier, lambdaAuth: createAwsAuth(verifier, { service: 'lambda', maxBodyBytes: LAMBDA_API_MAX_BODY_BYTES }) };
+}
+
 async function listen(p: Parts, live: Live, auth: TokenAuth): Promise<number> {
-  const srv = buildServer(p, auth);
+  if (!live.aws) throw new Error('listen() before the SigV4 parts exist');
+  const srv = buildServer(p, auth, live.aws);
   live.server = srv;
   await new Promise<void>((resolve, reject) => {
     srv.once('error', reject);
@@ -251,13 +294,13 @@ async function listen(p: Parts, live: Live, auth: TokenAuth): Promise<number> {
 }
 
 /** The invoke endpoint answers before Express; everything else is the admin app. */
-function buildServer(p: Parts, auth: TokenAuth): http.Server {
+function buildServer(p: Parts, auth: TokenAuth, aws: Aws): http.Server {
   const app = createAdminApp(
     {
       auth, readiness: () => readiness(p), readinessFacts: () => p.isolation.facts(), registry: p.metrics.registry, pool: p.pool, redis: p.redis,
       keys: p.keys, functionService: p.functionService, functionStore: p.functionStore, apiStore: p.apiStore, catalog: p.catalog,
       logStore: p.logStore, asyncService: p.asyncService, provisionedReady: (id) => p.scheduler.provisionedReady(id),
-      publishChange: p.publishChange, logger: p.logger,
+      publishChange: p.publishChange, accessKeys: aws.accessKeys, logger: p.logger,
     },
     p.config,
   );
@@ -294,17 +337,24 @@ async function readiness(p: Parts): Promise<Record<string, boolean>> {
   };
 }
 
-async function subscribeToChanges(p: Parts): Promise<void> {
+async function subscribeToChanges(p: Parts, aws: Aws): Promise<void> {
   const onChange = () => {
     p.functionCache.invalidateAll();
     p.asyncService.invalidate();
     void syncProvisioned(p);
     void p.connectionsEnv.reload();
   };
-  p.subscriber.on('message', onChange);
+  const keysChannel = accessKeysChannel(p.keys);
+  p.subscriber.on('message', (channel: string, message: string) => {
+    if (channel === keysChannel) aws.accessKeys.onMessage(message);
+    else onChange();
+  });
   // Messages may have been missed while disconnected: forget everything on reconnect.
-  p.subscriber.on('ready', onChange);
-  await p.subscriber.subscribe(p.keys.configChannel);
+  p.subscriber.on('ready', () => {
+    onChange();
+    void aws.accessKeys.reload();
+  });
+  await p.subscriber.subscribe(p.keys.configChannel, keysChannel);
 }
 
 /** Hands the scheduler the provisioned concurrency every function currently asks for. */

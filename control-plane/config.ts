@@ -21,6 +21,12 @@ const schema = z
     DOCKER_HOST: z.string().optional(),
     GANTRY_DATA_DIR: z.string().default('/var/lib/gantry'),
     GANTRY_REGION: z.string().regex(/^[a-z0-9-]+$/).default('us-east-1'),
+    // Where the key that seals stored secrets (access keys) lives; unset: $GANTRY_DATA_DIR/encryption-key,
+    // generated at first start. Every control plane of one database needs the same file.
+    GANTRY_ENCRYPTION_KEY_FILE: z.string().optional(),
+    // How long the credentials in a function's environment (AWS_ACCESS_KEY_ID, ...) are valid; the
+    // environment is replaced before they expire. At least the function's timeout is always given.
+    GANTRY_FUNCTION_CREDENTIALS_TTL_MS: intFrom(6 * 3_600_000, 1_000, 12 * 3_600_000),
     GANTRY_PUBLIC_URL: urlString('http://127.0.0.1:8080'),
     GANTRY_KEEP_WARM_MS: intFrom(600_000, 1_000, 86_400_000),
     // Names this node's containers (label gantry.node) so a restart removes only its own orphans.
@@ -123,6 +129,7 @@ const schema = z
     ...c,
     GANTRY_INTERNAL_TOKEN_FILE: c.GANTRY_INTERNAL_TOKEN_FILE ?? path.join(c.GANTRY_DATA_DIR, 'internal-token'),
     GANTRY_FUNCTION_CA_DIR: c.GANTRY_FUNCTION_CA_DIR ?? path.join(c.GANTRY_DATA_DIR, 'function-ca'),
+    GANTRY_ENCRYPTION_KEY_FILE: c.GANTRY_ENCRYPTION_KEY_FILE ?? path.join(c.GANTRY_DATA_DIR, 'encryption-key'),
   }));
 
 export type ControlPlaneConfig = Readonly<z.output<typeof schema>>;

@@ -11,6 +11,7 @@ import type { Logger } from '../../common/logger.js';
 import { opsRouter, type ReadinessChecks, type ReadinessFacts } from '../../common/ops-router.js';
 import type { Redis, RedisKeys } from '../../common/redis.js';
 import { UsageKeys } from '../../common/usage-keys.js';
+import type { AccessKeyService } from '../access-keys/access-key-service.js';
 import type { ApiStore } from '../apis/api-store.js';
 import type { AsyncService } from '../async/async-service.js';
 import type { TokenAuth } from '../auth/token-auth.js';
@@ -23,6 +24,7 @@ import { UsageStore } from '../metering/read/usage-store.js';
 import { PriceStore } from '../metering/pricing/price-store.js';
 import type { RuntimeCatalog } from '../runtimes/runtime-catalog.js';
 import { UsagePlanStore } from '../usage-plans/usage-plan-store.js';
+import { accessKeysRouter } from './access-keys-router.js';
 import { apisRouter } from './apis-router.js';
 import { asyncRouter } from './async-router.js';
 import { errorHandler, notFoundHandler, wellFormedTarget } from './express-helpers.js';
@@ -54,6 +56,7 @@ export interface AdminApiDeps {
   readonly asyncService: AsyncService;
   readonly provisionedReady: (functionId: FunctionId) => number;
   readonly publishChange: () => Promise<void>;
+  readonly accessKeys: AccessKeyService;
   readonly logger: Logger;
 }
 
@@ -74,6 +77,7 @@ export function createAdminApp(d: AdminApiDeps, c: AdminApiConfig): express.Expr
   app.use(usageRouter({ usage: new UsageStore(d.pool), prices, functions: d.functionStore, defaultCurrency: c.GANTRY_PRICE_CURRENCY }));
   app.use(apisRouter({ apis: d.apiStore, functions: d.functionStore, publicUrl: c.GANTRY_PUBLIC_URL, publishChange: d.publishChange }));
   app.use(usagePlansRouter({ plans: new UsagePlanStore(d.pool), apis: d.apiStore, counters: { read: (names) => readCounters(d.redis, names) }, usageKeys: new UsageKeys(d.keys), publishChange: d.publishChange }));
+  app.use(accessKeysRouter({ service: d.accessKeys }));
   app.use(notFoundHandler());
   app.use(errorHandler(d.logger.child({ component: 'admin-api' })));
   return app;

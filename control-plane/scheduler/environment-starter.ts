@@ -33,6 +33,13 @@ export function stemCellKeyString(k: StemCellKey): string {
 
 export { containersDirOf } from './environment-paths.js';
 
+/**
+ * Variables valid for a limited time (function credentials), issued when an environment's
+ * variables are fixed (container start, stem-cell binding). Container variables cannot change,
+ * so the environment takes no invocation from `reuseUntilMs` on and is replaced instead.
+ */
+export type ExpiringEnvironment = (v: FunctionVersion, issuedAtMs: number) => { readonly variables: Readonly<Record<string, string>>; readonly reuseUntilMs: number };
+
 export interface EnvironmentStarterDeps {
   readonly containers: ContainerRuntime;
   readonly codeDirFor: (v: FunctionVersion) => Promise<string>;
@@ -43,6 +50,7 @@ export interface EnvironmentStarterDeps {
   readonly platformEnvironment?: ((v: FunctionVersion) => Readonly<Record<string, string>>) | undefined;
   readonly functionCaDir?: (() => string | undefined) | undefined;
   readonly extraHostsFor?: ((v: FunctionVersion) => readonly string[]) | undefined;
+  readonly expiringEnvironment?: ExpiringEnvironment | undefined;
   /** Where each environment's Runtime API logs what its error boundary caught. */
   readonly logger?: Logger | undefined;
   readonly runtimeApiBounds?: RuntimeApiBounds | undefined;
@@ -100,7 +108,12 @@ export class EnvironmentStarter {
     });
   }
 
+  /** Called where the environment's variables are fixed: its expiring ones are issued here. */
   isolationFor(env: Environment): Omit<IsolationOptions, 'codeDir'> {
+    const nowMs = this.deps.nowMs();
+    const expiring = env.version ? this.deps.expiringEnvironment?.(env.version, nowMs) : undefined;
+    if (expiring) env.reuseUntilMs = expiring.reuseUntilMs;
+    const platform = env.version ? this.deps.platformEnvironment?.(env.version) : undefined;
     return {
       image: this.deps.imageFor(env.runtime),
       nodeId: this.opts.nodeId,
@@ -109,9 +122,9 @@ export class EnvironmentStarter {
       functionNetwork: this.opts.functionNetwork,
       socketDir: env.dirs.socketDir,
       environmentId: env.id,
-      nowMs: this.deps.nowMs(),
+      nowMs,
       streamId: randomBytes(16).toString('hex'),
-      platformEnvironment: env.version ? this.deps.platformEnvironment?.(env.version) : undefined,
+      platformEnvironment: expiring ? { ...platform, ...expiring.variables } : platform,
       functionCaDir: this.deps.functionCaDir?.(),
       extraHosts: env.version ? this.deps.extraHostsFor?.(env.version) : undefined,
     };

@@ -47,6 +47,8 @@ export class Environment {
   provisioned = false;
   containerId: ContainerId | undefined;
   lastUsedMs: number;
+  /** Set when its variables expire (function credentials): no new invocation from then on. */
+  reuseUntilMs: number | undefined;
 
   constructor(
     readonly id: EnvironmentId,
@@ -112,6 +114,7 @@ export class Environment {
       memoryMb: this.memoryMb,
       provisioned: this.provisioned,
       retired: this.retired,
+      reuseUntilMs: this.reuseUntilMs,
     };
   }
 }

@@ -12,13 +12,15 @@ export interface EnvironmentView {
   readonly memoryMb: number;
   readonly provisioned: boolean;
   readonly retired: boolean;
+  /** From then on the environment takes no new invocation (its credentials would expire during one). */
+  readonly reuseUntilMs?: number | undefined;
 }
 
 /** The idle environment of `versionId` used most recently, so the others can age out. */
-export function pickIdle<E extends EnvironmentView>(envs: Iterable<E>, versionId: number): E | undefined {
+export function pickIdle<E extends EnvironmentView>(envs: Iterable<E>, versionId: number, nowMs = -Infinity): E | undefined {
   let best: E | undefined;
   for (const e of envs) {
-    if (e.state !== 'idle' || e.retired || e.versionId !== versionId) continue;
+    if (e.state !== 'idle' || e.retired || e.versionId !== versionId || outlived(e, nowMs)) continue;
     if (!best || e.lastUsedMs > best.lastUsedMs) best = e;
   }
   return best;
@@ -56,6 +58,17 @@ export function pickExpired<E extends EnvironmentView>(envs: Iterable<E>, nowMs:
     if (e.state === 'idle' && !e.provisioned && e.versionId !== undefined && nowMs - e.lastUsedMs > keepWarmMs) out.push(e);
   }
   return out;
+}
+
+/** Idle environments, provisioned ones included, that may take no more invocations: replaced, not reused. */
+export function pickOutlived<E extends EnvironmentView>(envs: Iterable<E>, nowMs: number): E[] {
+  const out: E[] = [];
+  for (const e of envs) if (e.state === 'idle' && outlived(e, nowMs)) out.push(e);
+  return out;
+}
+
+function outlived(e: EnvironmentView, nowMs: number): boolean {
+  return e.reuseUntilMs !== undefined && nowMs >= e.reuseUntilMs;
 }
 
 /** Default node budget: three quarters of the host's memory, leaving the rest to the OS and Gantry. */

@@ -19,8 +19,8 @@ import type { RuntimeApiBounds } from '../runtime-api/runtime-api-bounds.js';
 import type { ReadyOutcome } from '../runtime-api/runtime-reply.js';
 import { Environment, type EnvironmentId, type EnvironmentState } from './environment.js';
 import { EnvironmentIndex } from './environment-index.js';
-import { EnvironmentStarter } from './environment-starter.js';
-import { pickEvictions, pickExpired, pickIdle } from './placement.js';
+import { EnvironmentStarter, type ExpiringEnvironment } from './environment-starter.js';
+import { pickEvictions, pickExpired, pickIdle, pickOutlived } from './placement.js';
 import { ProvisionedConcurrency } from './provisioned-concurrency.js';
 import { StemCellPath } from './stem-cell-path.js';
 
@@ -56,6 +56,8 @@ export interface SchedulerDeps {
   readonly functionCaDir?: () => string | undefined;
   /** `name:address` host lines a function's containers get (its WebSocket API's names). */
   readonly extraHostsFor?: (v: FunctionVersion) => readonly string[];
+  /** Variables that expire (function credentials): an environment is replaced before they do. */
+  readonly expiringEnvironment?: ExpiringEnvironment;
   /** Recreates the function network, after a start found it gone (removed behind Gantry's back). */
   readonly ensureNetwork?: () => Promise<void>;
   /** Every failed start of an environment by the platform itself, and whether it is retried. */
@@ -122,6 +124,7 @@ export class Scheduler {
         platformEnvironment: deps.platformEnvironment,
         functionCaDir: deps.functionCaDir,
         extraHostsFor: deps.extraHostsFor,
+        expiringEnvironment: deps.expiringEnvironment,
         logger: deps.logger,
         runtimeApiBounds: deps.runtimeApiBounds,
       },
@@ -168,7 +171,7 @@ export class Scheduler {
     if (failed && failed.untilMs > this.nowMs()) {
       return { kind: 'init-failed', outcome: failed.outcome, initDurationUs: 0, coldStart: 'none', cached: true };
     }
-    const warm = pickIdle(this.envs.ofVersion(version.versionId), version.versionId);
+    const warm = pickIdle(this.envs.ofVersion(version.versionId), version.versionId, this.nowMs());
     if (warm) {
       warm.transition('busy');
       return { kind: 'lease', lease: this.leaseFor(warm, 'none', 0) };
@@ -358,6 +361,10 @@ export class Scheduler {
           void this.destroy(env, disposition === 'discard' ? 'discarded' : 'retired');
           return;
         }
+        if (env.reuseUntilMs !== undefined && this.nowMs() >= env.reuseUntilMs) {
+          void this.destroy(env, 'credentials expiring');
+          return;
+        }
         env.lastUsedMs = this.nowMs();
         env.transition('idle');
       },
@@ -369,6 +376,11 @@ export class Scheduler {
     for (const v of pickExpired([...this.envs.values()].map((e) => e.view()), this.nowMs(), this.opts.keepWarmMs)) {
       const env = this.envs.get(v.id as EnvironmentId);
       if (env) void this.destroy(env, 'idle');
+    }
+    // Provisioned ones included: reconcile() below starts their replacements.
+    for (const v of pickOutlived([...this.envs.values()].map((e) => e.view()), this.nowMs())) {
+      const env = this.envs.get(v.id as EnvironmentId);
+      if (env) void this.destroy(env, 'credentials expiring');
     }
     this.provisioned.reconcile();
     void this.stemCells.refill();

@@ -84,6 +84,8 @@ export interface ApiKeyDefinition {
 
 export interface ApiDefinition {
   readonly id: string;
+  /** Whose API it is (function credentials on `@connections` must be this tenant's); unset: `default`. */
+  readonly tenantId?: string;
   readonly name: string;
   readonly protocol: ApiProtocol;
   readonly hosts: readonly string[];

@@ -28,6 +28,7 @@ interface KeyRow {
 
 interface Row {
   api_id: string;
+  tenant_id: string;
   api_name: string;
   protocol: 'http' | 'websocket';
   cors: CorsConfig | null;
@@ -48,7 +49,7 @@ export async function loadSnapshot(pool: Pool): Promise<LoadedSnapshot> {
     const revision = Number((await client.query<{ revision: string }>('SELECT revision FROM config_revision WHERE id = 1')).rows[0]?.revision ?? 0);
     const rows = (
       await client.query<Row>(`
-        SELECT a.id AS api_id, a.name AS api_name, a.protocol, a.cors, a.hosts, a.route_selection_expression,
+        SELECT a.id AS api_id, a.tenant_id, a.name AS api_name, a.protocol, a.cors, a.hosts, a.route_selection_expression,
                r.id AS route_id, r.route_key, r.function_name, r.payload_format_version, r.options
           FROM apis a LEFT JOIN routes r ON r.api_id = a.id
          ORDER BY a.name, r.created_at, r.id`)
@@ -87,7 +88,7 @@ function groupApis(rows: readonly Row[]): ApiDefinition[] {
   for (const r of rows) {
     let entry = apis.get(r.api_id);
     if (!entry) {
-      entry = { def: { id: r.api_id, name: r.api_name, protocol: r.protocol, hosts: r.hosts, cors: headerSafeCors(r.cors), routeSelectionExpression: r.route_selection_expression }, routes: [] };
+      entry = { def: { id: r.api_id, tenantId: r.tenant_id, name: r.api_name, protocol: r.protocol, hosts: r.hosts, cors: headerSafeCors(r.cors), routeSelectionExpression: r.route_selection_expression }, routes: [] };
       apis.set(r.api_id, entry);
     }
     if (r.route_id !== null && r.route_key !== null && r.function_name !== null && r.payload_format_version !== null) {

@@ -13,11 +13,13 @@ import type { RouteSync } from '../routing/route-sync.js';
 import { matchConnectionsPath, newRequestId } from './connection-ids.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import { RelayTimeout, type ConnectionOp, type ConnectionOpRequest, type OpResult } from './connection-relay.js';
-import type { ConnectionsAuth } from './connections-auth.js';
+import { isSigV4, type ConnectionsAuth } from './connections-auth.js';
+import { sigv4ErrorResponse, type SigV4Failure } from '../../common/sigv4/sigv4-verifier.js';
 
 export interface ConnectionsApiDeps {
   readonly routes: Pick<RouteSync, 'current'>;
-  readonly auth: Pick<ConnectionsAuth, 'allows'>;
+  /** Without `verifySigned`, SigV4 callers are refused. */
+  readonly auth: Pick<ConnectionsAuth, 'allows'> & Partial<Pick<ConnectionsAuth, 'verifySigned'>>;
   readonly registry: Pick<ConnectionRegistry, 'lookup'>;
   /** Sends a request to another gateway. */
   readonly relay: (gatewayId: string, req: ConnectionOpRequest) => Promise<OpResult>;
@@ -66,7 +68,9 @@ export function createConnectionsApi(deps: ConnectionsApiDeps, opts: Connections
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, api: ApiDefinition, connectionId: string | undefined, requestId: string): Promise<number> {
     const op = OPS[req.method ?? ''];
-    if (op === undefined || !deps.auth.allows(req.headers.authorization, api.id)) {
+    const signed = isSigV4(req.headers.authorization);
+    const verifySigned = deps.auth.verifySigned?.bind(deps.auth);
+    if (op === undefined || (signed ? verifySigned === undefined : !deps.auth.allows(req.headers.authorization, api.id))) {
       req.resume();
       return sendError(res, 403, requestId);
     }
@@ -89,6 +93,16 @@ export function createConnectionsApi(deps: ConnectionsApiDeps, opts: Connections
       }
     } else {
       req.resume();
+    }
+    if (signed && verifySigned) {
+      // The signature covers the body: checked once it is read.
+      const target = req.url ?? '/';
+      const q = target.indexOf('?');
+      const refused = await verifySigned(
+        { method: req.method ?? 'GET', path: q < 0 ? target : target.slice(0, q), query: q < 0 ? '' : target.slice(q + 1), headers: req.headers, body: data ?? Buffer.alloc(0) },
+        api.tenantId ?? 'default',
+      );
+      if (refused) return sendSigV4Error(res, refused, requestId);
     }
     const call: ConnectionOpRequest = { op, connectionId, apiId: api.id, ...(data ? { data } : {}) };
     const result = await run(call);
@@ -136,6 +150,13 @@ function apiFor(deps: ConnectionsApiDeps, host: string, prefix: string): ApiDefi
 
 /** WebSocket APIs have the one stage `$default`; `$` may arrive escaped. */
 const STAGE_PREFIXES = new Set(['', '/$default', '/%24default']);
+
+function sendSigV4Error(res: http.ServerResponse, f: SigV4Failure, requestId: string): number {
+  const r = sigv4ErrorResponse(f, requestId, 'message');
+  res.writeHead(r.status, r.headers);
+  res.end(r.body);
+  return r.status;
+}
 
 function sendError(res: http.ServerResponse, status: keyof typeof ERRORS, requestId: string): number {
   const [type, message] = ERRORS[status];

@@ -80,7 +80,7 @@ export function createWebsocketApis(deps: WebsocketApisDeps, config: GatewayConf
     { subscriber: deps.subscriber, publisher: deps.redis, keys: deps.keys, handle: (req) => gateway.local(req), logger },
     { gatewayId, timeoutMs: RELAY_TIMEOUT_MS },
   );
-  const auth = new ConnectionsAuth({ pool: deps.pool, internalToken: deps.internalToken, logger }, config.GANTRY_ROUTE_RESYNC_INTERVAL_MS);
+  const auth = new ConnectionsAuth({ pool: deps.pool, internalToken: deps.internalToken, region: config.GANTRY_REGION, logger }, config.GANTRY_ROUTE_RESYNC_INTERVAL_MS);
   const connectionsApi = createConnectionsApi(
     {
       routes: deps.routes,

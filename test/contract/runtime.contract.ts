@@ -188,7 +188,9 @@ export async function runtimeContract(t: Test, fixture: RuntimeFixture): Promise
     });
     t.equal(env.AWS_EXECUTION_ENV, fixture.executionEnv, 'AWS_EXECUTION_ENV (unset for provided)');
     t.same(Object.keys(env).filter((k) => k.startsWith('GANTRY_') || k === 'DATABASE_URL' || k === 'REDIS_URL'), [], 'no Gantry configuration');
-    t.same(Object.keys(env).filter((k) => k.startsWith('AWS_') && /KEY|TOKEN|SECRET/.test(k)), [], 'no credentials');
+    // Issue 15 §4: the function's own short-lived credentials, and no other secret.
+    t.same(Object.keys(env).filter((k) => k.startsWith('AWS_') && /KEY|TOKEN|SECRET/.test(k)).sort(), ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'], 'only the function credentials');
+    t.match(env.AWS_ACCESS_KEY_ID, /^ASIA[A-Z2-7]{16}$/, 'a temporary key id, as AWS gives functions');
     t.equal(r.json.cwd, '/var/task');
     t.equal(r.json.uid, 993, 'runs as the sandbox user, not root');
   });

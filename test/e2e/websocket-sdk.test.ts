@@ -2,12 +2,9 @@
 // containers, over https, through the gateway's function TLS listener (issue 15 §4): Node's
 // @aws-sdk/client-apigatewaymanagementapi against `https://{domainName}/{stage}` from the event and
 // against the `execute-api` form, and Python's boto3 with `endpoint_url=f"https://{domain}/{stage}"`,
-// both bundled by the images, both trusting Gantry's function CA, with real `ws` clients. A function
-// that names another API is refused with 403 ForbiddenException.
-//
-// Until the gateway's @connections verifies SigV4 with function credentials (the sigv4 stream), the
-// handlers replace the signature with the API's connections token (api.md), one line each; the
-// clients, endpoints, certificates, names and ports are the ones an unmodified handler uses.
+// both bundled by the images, both trusting Gantry's function CA, signed with the function's own
+// credentials from its environment: the handlers are as on AWS, unmodified. A function that names
+// another API with its own API's connections token is refused with 403 ForbiddenException.
 import net from 'node:net';
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
@@ -18,10 +15,6 @@ const NODE_CHAT = `
 const { ApiGatewayManagementApiClient, PostToConnectionCommand } = require('@aws-sdk/client-apigatewaymanagementapi');
 const https = require('node:https');
 const dns = require('node:dns/promises');
-const bearer = (client) => client.middlewareStack.add((next) => (args) => {
-  args.request.headers.authorization = 'Bearer ' + process.env.GANTRY_CONNECTIONS_TOKEN;
-  return next(args);
-}, { step: 'deserialize', name: 'connectionsToken' });
 exports.handler = async (event) => {
   const { domainName, stage, connectionId, apiId } = event.requestContext;
   const msg = JSON.parse(event.body);
@@ -43,8 +36,7 @@ exports.handler = async (event) => {
   const endpoint = msg.form === 'execute-api'
     ? 'https://' + apiId + '.execute-api.' + process.env.AWS_REGION + '.amazonaws.com/' + stage
     : 'https://' + domainName + '/' + stage;
-  const client = new ApiGatewayManagementApiClient({ endpoint, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'unused' } });
-  bearer(client);
+  const client = new ApiGatewayManagementApiClient({ endpoint });
   try {
     await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'node ' + msg.form + ': ' + msg.text }));
   } catch (e) {
@@ -54,18 +46,13 @@ exports.handler = async (event) => {
 };`;
 
 const PYTHON_CHAT = `
-import json, os
+import json
 import boto3
-
-def bearer(request, **kwargs):
-    request.headers["Authorization"] = "Bearer " + os.environ["GANTRY_CONNECTIONS_TOKEN"]
 
 def handler(event, context):
     ctx = event["requestContext"]
     domain, stage = ctx["domainName"], ctx["stage"]
-    client = boto3.client("apigatewaymanagementapi", endpoint_url=f"https://{domain}/{stage}",
-                          aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="unused")
-    client.meta.events.register("before-send", bearer)
+    client = boto3.client("apigatewaymanagementapi", endpoint_url=f"https://{domain}/{stage}")
     text = json.loads(event["body"])["text"]
     try:
         client.post_to_connection(ConnectionId=ctx["connectionId"], Data=f"python: {text}".encode())

@@ -57,12 +57,13 @@ export interface HarnessOptions extends Partial<SchedulerOptions> {
   /** What deps.stemCellRuntimes() answers at first; none (no stem cells) by default. */
   readonly runtimes?: readonly string[];
   readonly codeDirFor?: SchedulerDeps['codeDirFor'];
+  readonly expiringEnvironment?: SchedulerDeps['expiringEnvironment'];
 }
 
 export type Harness = Awaited<ReturnType<typeof harness>>;
 
 export async function harness(t: Test, over: HarnessOptions = {}) {
-  const { codeDirFor, ...options } = over;
+  const { codeDirFor, expiringEnvironment, ...options } = over;
   const runtimes = [...(over.runtimes ?? [])];
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-sched-'));
   const containers = new FakeContainerRuntime();
@@ -111,6 +112,7 @@ export async function harness(t: Test, over: HarnessOptions = {}) {
       logSink: () => undefined,
       logger: pino({ level: 'silent' }),
       nowMs: clock.now,
+      ...(expiringEnvironment ? { expiringEnvironment } : {}),
       onStartFailure: (cause, retried) => startFailures.push({ cause, retried }),
       ensureNetwork: async () => {
         networkRepairs += 1;
