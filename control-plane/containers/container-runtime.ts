@@ -15,8 +15,6 @@ export interface ContainerSpec {
   readonly user: string;
   readonly network: { readonly mode: 'none' } | { readonly mode: 'network'; readonly name: string };
   readonly mounts: readonly { readonly hostPath: string; readonly containerPath: string; readonly readOnly: boolean }[];
-  /** `name:address` lines for the container's /etc/hosts. */
-  readonly extraHosts?: readonly string[];
 }
 
 export interface ContainerExit {

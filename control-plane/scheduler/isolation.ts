@@ -27,8 +27,11 @@ export interface IsolationOptions {
   readonly platformEnvironment?: Readonly<Record<string, string>> | undefined;
   /** The function CA's public directory (common/function-ca.ts), mounted read-only and trusted. */
   readonly functionCaDir?: string | undefined;
-  /** `name:address` lines: the WebSocket API names this function reaches `@connections` by. */
-  readonly extraHosts?: readonly string[] | undefined;
+  /**
+   * A hosts file of Gantry's own, mounted read-only at /etc/hosts (with the function CA): it names
+   * the function's WebSocket API, and is rewritten in place when a stem cell is bound to a function.
+   */
+  readonly hostsFile?: string | undefined;
 }
 
 /** Lambda gives one vCPU at 1769 MB; CPU shares follow memory the same way. */
@@ -102,8 +105,8 @@ function baseSpec(
       { hostPath: o.codeDir, containerPath: TASK_ROOT, readOnly: true },
       { hostPath: o.socketDir, containerPath: RUNTIME_SOCKET_DIR, readOnly: true },
       ...(o.functionCaDir === undefined ? [] : [{ hostPath: o.functionCaDir, containerPath: CONTAINER_CA_DIR, readOnly: true }]),
+      ...(o.hostsFile === undefined || shape.network === 'none' ? [] : [{ hostPath: o.hostsFile, containerPath: '/etc/hosts', readOnly: true }]),
     ],
-    ...(o.extraHosts && o.extraHosts.length > 0 && shape.network !== 'none' ? { extraHosts: o.extraHosts } : {}),
   };
 }
 

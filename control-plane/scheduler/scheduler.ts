@@ -141,8 +141,6 @@ export class Scheduler {
         closing: () => this.closing !== undefined,
         register: (env) => this.register(env),
         destroy: (env, reason) => this.destroy(env, reason),
-        // A cell's /etc/hosts was fixed before it knew its function: one that needs names starts anew.
-        takesCell: (v) => (deps.extraHostsFor?.(v).length ?? 0) === 0,
       },
       opts,
     );

@@ -25,8 +25,6 @@ export interface StemCellPathDeps {
   readonly closing: () => boolean;
   readonly register: (env: Environment) => Environment;
   readonly destroy: (env: Environment, reason: string) => Promise<void>;
-  /** False for a version that must not start from a cell (default: every version may). */
-  readonly takesCell?: (version: FunctionVersion) => boolean;
 }
 
 export interface StemCellPathOptions {
@@ -56,7 +54,6 @@ export class StemCellPath {
 
   /** A ready cell of the version's shape, now busy; none noted as demand for that shape. */
   take(version: FunctionVersion): Environment | undefined {
-    if (this.deps.takesCell?.(version) === false) return undefined;
     const key = stemCellKeyOf(version);
     for (const env of this.deps.envs.cellsOf(key)) {
       if (env.state !== 'idle' || env.exited) continue;
@@ -75,6 +72,7 @@ export class StemCellPath {
     const startedNs = process.hrtime.bigint();
     try {
       await placeCode(await this.deps.codeDirFor(version), env.dirs.taskDir);
+      await starter.writeHosts(env, version);
       if (env.isDead || this.deps.closing()) {
         // Shut down while the code was being placed, which recreated the directory.
         await destroy(env, 'shutdown');

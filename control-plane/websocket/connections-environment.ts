@@ -9,7 +9,8 @@
  * are retired so the next call starts with the right variables. A function behind several
  * websocket APIs gets the first by name.
  *
- * With the gateway's function TLS listener on, its containers also get `/etc/hosts` lines mapping
+ * With the gateway's function TLS listener on, its containers' `/etc/hosts` (a file Gantry writes,
+ * environment-starter.ts) also maps
  * the API's names, `{apiId}.execute-api.{region}.amazonaws.com` and its own hosts, to the host's
  * address on the function network, where the firewall forwards port 443 to that listener (see
  * gateway/websocket/function-tls-listener.ts for why).

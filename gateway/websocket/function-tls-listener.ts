@@ -5,7 +5,7 @@
  *
  * Why this shape: those URLs are https on port 443 under names only Gantry can vouch for. Inside a
  * function's container the control plane maps the names to the host's address on the function
- * network (extra hosts) and the host firewall forwards that address's port 443 here (DNAT), so the
+ * network (its /etc/hosts) and the host firewall forwards that address's port 443 here (DNAT), so the
  * public listener and its port stay as they are. The certificate for each name is signed on first
  * use (SNI) by the function CA (common/function-ca.ts), which functions trust; only names that
  * identify a WebSocket API are signed. This listener serves `@connections` and nothing else, with

@@ -221,7 +221,6 @@ function toCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
       SecurityOpt: ['no-new-privileges'],
       NetworkMode: spec.network.mode === 'none' ? 'none' : spec.network.name,
       Binds: spec.mounts.map((m) => `${m.hostPath}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`),
-      ...(spec.extraHosts && spec.extraHosts.length > 0 ? { ExtraHosts: [...spec.extraHosts] } : {}),
       // Output is captured through the attach stream; Docker keeps no copy on disk.
       LogConfig: { Type: 'none', Config: {} },
       AutoRemove: false,
