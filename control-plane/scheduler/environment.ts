@@ -114,7 +114,7 @@ export class Environment {
       memoryMb: this.memoryMb,
       provisioned: this.provisioned,
       retired: this.retired,
-      reuseUntilMs: this.reuseUntilMs,
+      ...(this.reuseUntilMs !== undefined ? { reuseUntilMs: this.reuseUntilMs } : {}),
     };
   }
 }

@@ -62,7 +62,7 @@ let c!: Awaited<ReturnType<typeof connect>>;
 let first!: Reply;
 
 await t.test('sets up a websocket API whose function reports its environment', async (t) => {
-  await deployFunction(t, stack, 'whoami', nodeZip(WHOAMI), { timeoutMs: 1000, environment: { OWN: 'yes' } });
+  await deployFunction(t, stack, 'whoami', nodeZip(WHOAMI), { timeoutMs: 5000, environment: { OWN: 'yes' } });
   t.equal((await stack.admin('POST', '/v1/apis', { name: 'chat', protocol: 'websocket' })).status, 201);
   t.equal((await stack.admin('POST', '/v1/apis/chat/routes', { routeKey: '$default', function: 'whoami', routeResponseSelectionExpression: '$default' })).status, 201);
   let client: Awaited<ReturnType<typeof connect>> | undefined;
@@ -75,7 +75,7 @@ await t.test('sets up a websocket API whose function reports its environment', a
       c.ws.send('first');
       text = await c.next();
       return text.includes('"creds"');
-    }, 10_000, 100),
+    }, 60_000, 100),
     `the function answered with its environment: ${text.slice(0, 200)}`,
   );
   first = JSON.parse(text) as Reply;
@@ -108,8 +108,16 @@ t.test('with them the SDK posts to the connection through @connections (SigV4, e
 });
 
 t.test('a short TTL: the next call runs in a new environment with new credentials; old ones expire and are refused', async (t) => {
-  c.ws.send('second');
-  const second = JSON.parse(await c.next()) as Reply;
+  let text = '';
+  t.ok(
+    await eventually(async () => {
+      c.ws.send('second');
+      text = await c.next();
+      return text.includes('"creds"');
+    }, 60_000, 100),
+    'the second call answered',
+  );
+  const second = JSON.parse(text) as Reply;
   t.not(second.creds.accessKeyId, first.creds.accessKeyId, 'a new environment, new credentials');
   const claims = JSON.parse(Buffer.from(first.creds.sessionToken.split('.')[1] as string, 'base64url').toString('utf8')) as { e: number; t: string; f: string };
   t.match(claims, { t: 'default', f: 'whoami' });
@@ -121,4 +129,23 @@ t.test('a short TTL: the next call runs in a new environment with new credential
   );
   t.equal(expired?.name, 'ExpiredTokenException');
   t.equal(expired?.$metadata?.httpStatusCode, 403);
+});
+
+t.test('a stem cell bound to a function gets its credentials at binding', async (t) => {
+  await deployFunction(t, stack, 'envdump', nodeZip(`exports.handler = async () => ({ id: process.env.AWS_ACCESS_KEY_ID ?? null, token: process.env.AWS_SESSION_TOKEN ?? null });`));
+  let kind: string | null = null;
+  let body: { id: string | null; token: string | null } = { id: null, token: null };
+  // Each call under this TTL needs a new environment: asked until one of them is a stem cell.
+  t.ok(
+    await eventually(async () => {
+      const r = await stack.admin('POST', '/v1/functions/envdump/invoke', {});
+      kind = r.headers.get('x-gantry-cold-start-kind');
+      body = (await r.json()) as typeof body;
+      return kind === 'stem-cell';
+    }, 30_000, 200),
+    'a call served by a stem cell',
+  );
+  t.match(body.id, /^ASIA[A-Z2-7]{16}$/);
+  const claims = JSON.parse(Buffer.from(String(body.token).split('.')[1] as string, 'base64url').toString('utf8')) as { f: string };
+  t.equal(claims.f, 'envdump', "the credentials name the bound function, not the cell's");
 });
