@@ -5,6 +5,7 @@
  * containers, flush metering, close connections. Each folder builds its own part from its slice
  * of the config; this file only wires them.
  */
+import { ensureFunctionCa, functionCaPaths } from '../common/function-ca.js';
 import { mkdir, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -130,6 +131,8 @@ const LAMBDA_API_MAX_BODY_BYTES = 72 * 1024 * 1024;
 
 interface Live {
   internalToken: string;
+  /** The function CA's public directory, once created (function TLS on and reachable). */
+  functionCaDir?: string;
   aws?: Aws;
   server?: http.Server;
   heartbeat?: NodeHeartbeat;
@@ -186,11 +189,13 @@ function buildParts(b: Base, overrides: ControlPlaneOverrides, live: Live): Part
   const versionStore = new VersionStore(pool);
   const functionCache = new FunctionCache(async (tenant, name) => versionStore.getInvocable(tenant, name, await functionStore.get(tenant, name)));
   const runtimeApiBounds = nodeRuntimeApiBounds(config);
-  const connectionsEnv = new ConnectionsEnvironment({ pool, retire: (id) => scheduler.retire(id), internalToken: () => live.internalToken, logger: logger.child({ component: 'websocket-env' }) });
+  const connectionsEnv = new ConnectionsEnvironment({ pool, retire: (id) => scheduler.retire(id), internalToken: () => live.internalToken, logger: logger.child({ component: 'websocket-env' }), region: config.GANTRY_REGION });
   const credentials = new FunctionCredentialsEnvironment(() => live.internalToken, config.GANTRY_FUNCTION_CREDENTIALS_TTL_MS);
   const scheduler = createScheduler(
     {
       platformEnvironment: (v) => ({ ...connectionsEnv.variablesFor(v), ...lambdaApi.functionEndpoint.variables() }),
+      extraHostsFor: (v) => connectionsEnv.extraHostsFor(v),
+      functionCaDir: () => live.functionCaDir,
       expiringEnvironment: (v, issuedAtMs) => credentials.variablesFor(v, issuedAtMs),
       containers,
       codeDirFor: (v) => codeCache.ensure(v.codeSha256, () => loadArchive(functionStore, v.codeSha256)),
@@ -273,6 +278,11 @@ async function start(p: Parts, live: Live, overrides: ControlPlaneOverrides): Pr
   // a function opened before the rules were in place would outlive them.
   const { hostAddressForFunctions } = await p.isolation.setUp((address) => p.lambdaApi.functionEndpoint.listen(address));
   p.connectionsEnv.setGatewayUrl(functionGatewayUrl(config.GANTRY_FUNCTION_GATEWAY_URL, config.GANTRY_PUBLIC_URL, hostAddressForFunctions));
+  if (config.GANTRY_FUNCTION_TLS_PORT > 0 && hostAddressForFunctions !== undefined) {
+    await ensureFunctionCa(config.GANTRY_FUNCTION_CA_DIR);
+    live.functionCaDir = functionCaPaths(config.GANTRY_FUNCTION_CA_DIR).publicDir;
+    p.connectionsEnv.setFunctionTlsAddress(hostAddressForFunctions);
+  }
   await p.connectionsEnv.reload();
   // Containers only from here on: after the sweep (which would remove them), with the network
   // there and the platform variables they get known.

@@ -55,6 +55,12 @@ const schema = z
     // GANTRY_FUNCTION_NETWORK, the one host port besides the gateway's the firewall opens (and closes
     // with it when GANTRY_FUNCTIONS_REACH_GATEWAY is false). 0: any free port.
     GANTRY_FUNCTION_LAMBDA_PORT: intFrom(9001, 0, 65535),
+    // The gateway's function-facing TLS listener for `@connections` (the gateway's variable of the
+    // same name): functions' https on port 443 of the host's function-network address is forwarded
+    // there, and WebSocket API names map to that address in their containers. 0 turns it off.
+    GANTRY_FUNCTION_TLS_PORT: intFrom(8443, 0, 65535),
+    // The function CA, created here at first start (default: $GANTRY_DATA_DIR/function-ca).
+    GANTRY_FUNCTION_CA_DIR: z.string().refine((p) => p.startsWith('/'), 'must be an absolute path').optional(),
     // Docker serialises much of container creation; more parallel starts than this only queue
     // inside the engine on a 2-core machine (OpenWhisk ships 10, LocalStack 16).
     GANTRY_DOCKER_MAX_CONCURRENT_STARTS: intFrom(4, 1, 64),
@@ -128,6 +134,7 @@ const schema = z
   .transform((c) => ({
     ...c,
     GANTRY_INTERNAL_TOKEN_FILE: c.GANTRY_INTERNAL_TOKEN_FILE ?? path.join(c.GANTRY_DATA_DIR, 'internal-token'),
+    GANTRY_FUNCTION_CA_DIR: c.GANTRY_FUNCTION_CA_DIR ?? path.join(c.GANTRY_DATA_DIR, 'function-ca'),
     GANTRY_ENCRYPTION_KEY_FILE: c.GANTRY_ENCRYPTION_KEY_FILE ?? path.join(c.GANTRY_DATA_DIR, 'encryption-key'),
   }));
 

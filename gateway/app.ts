@@ -21,6 +21,7 @@ import { resolveInternalToken } from './upstream/internal-token.js';
 import { NodeDirectory } from './upstream/node-directory.js';
 import { RemoteUpstream } from './upstream/remote-upstream.js';
 import type { Upstream } from './upstream/upstream.js';
+import { FunctionTlsListener } from './websocket/function-tls-listener.js';
 import { createWebsocketApis, type WebsocketApis } from './websocket/websocket-apis.js';
 
 export interface GatewayOverrides {
@@ -57,6 +58,7 @@ interface Live {
   upstream: Upstream | undefined;
   server?: http.Server;
   websockets?: WebsocketApis;
+  functionTls?: FunctionTlsListener;
 }
 
 export function createGateway(config: GatewayConfig, logger: Logger, overrides: GatewayOverrides = {}): Gateway {
@@ -107,6 +109,18 @@ async function start(p: Parts, live: Live, overrides: GatewayOverrides): Promise
     srv.listen(config.GANTRY_GATEWAY_PORT, config.GANTRY_BIND_HOST, () => resolve());
   });
   const port = (srv.address() as AddressInfo).port;
+  if (config.GANTRY_FUNCTION_TLS_PORT > 0) {
+    const tlsListener = new FunctionTlsListener(
+      { routes: p.routes, handleRequest: ws.handleRequest, logger: logger.child({ component: 'function-tls' }) },
+      { port: config.GANTRY_FUNCTION_TLS_PORT, host: config.GANTRY_FUNCTION_TLS_BIND_HOST, caDir: config.GANTRY_FUNCTION_CA_DIR, caWaitMs: TOKEN_WAIT_MS },
+    );
+    live.functionTls = tlsListener;
+    // In the background: it waits for the control plane's CA, and routed traffic need not.
+    tlsListener.start().then(
+      (tlsPort) => logger.info({ port: tlsPort }, 'function TLS listener for @connections listening'),
+      (e: unknown) => logger.error({ err: e as Error }, 'function TLS listener not started: functions cannot reach @connections over https'),
+    );
+  }
   logger.info({ port }, 'gateway listening');
   return port;
 }
@@ -161,6 +175,7 @@ async function shutdown(p: Parts, live: Live): Promise<void> {
   const { logger } = p;
   p.routes.stop();
   p.nodes.stop();
+  await live.functionTls?.close();
   const srv = live.server;
   const stopped = new Promise<void>((resolve) => {
     if (!srv) return resolve();

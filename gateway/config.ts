@@ -50,10 +50,20 @@ const schema = z.object({
   GANTRY_WS_SEND_QUEUE_BYTES: intFrom(1024 * 1024, 1024, 256 * 1024 * 1024),
   // A dead gateway's connections stop counting as alive this long after its last heartbeat.
   GANTRY_WS_REGISTRY_TTL_MS: intFrom(15_000, 300, 600_000),
+  // The function-facing TLS listener for `@connections` (gateway/websocket/function-tls-listener.ts);
+  // 0 turns it off. The control plane's GANTRY_FUNCTION_TLS_PORT must name the same port.
+  GANTRY_FUNCTION_TLS_PORT: intFrom(8443, 0, 65535),
+  GANTRY_FUNCTION_TLS_BIND_HOST: z.string().default('0.0.0.0'),
+  // Where the control plane keeps the function CA (default: $GANTRY_DATA_DIR/function-ca).
+  GANTRY_FUNCTION_CA_DIR: absolutePath.optional(),
 })
   // Without GANTRY_INTERNAL_TOKEN: the file the control plane makes by default, beside its data, so
   // processes started with the same environment agree without more configuration.
-  .transform((c) => ({ ...c, GANTRY_INTERNAL_TOKEN_FILE: c.GANTRY_INTERNAL_TOKEN_FILE ?? path.join(c.GANTRY_DATA_DIR, 'internal-token') }));
+  .transform((c) => ({
+    ...c,
+    GANTRY_INTERNAL_TOKEN_FILE: c.GANTRY_INTERNAL_TOKEN_FILE ?? path.join(c.GANTRY_DATA_DIR, 'internal-token'),
+    GANTRY_FUNCTION_CA_DIR: c.GANTRY_FUNCTION_CA_DIR ?? path.join(c.GANTRY_DATA_DIR, 'function-ca'),
+  }));
 
 export type GatewayConfig = Readonly<z.output<typeof schema>>;
 

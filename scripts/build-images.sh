@@ -281,6 +281,22 @@ node_binary_from_npm() {
   echo "v$version"
 }
 
+# install_aws_sdk DIR: the AWS SDK v3 clients every Node image bundles, from DIR's lock file
+# (runtime-images/nodejs/aws-sdk), installed with the host's npm from the npm registry, without
+# type declarations, source maps and changelogs, which nothing loads at run time. All files a+r.
+install_aws_sdk() {
+  local dir="$1" npm_log
+  command -v npm >/dev/null 2>&1 || die "npm not found; the Node images bundle the AWS SDK, installed with npm ci"
+  npm_log="$(make_tmp)/npm.log"
+  if ! (cd "$dir" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund) >"$npm_log" 2>&1; then
+    tail -n 30 "$npm_log" >&2
+    die "npm ci of the bundled AWS SDK failed (log above)"
+  fi
+  find "$dir/node_modules" \( -name dist-types -o -name '*.d.ts' -o -name '*.map' -o -iname 'CHANGELOG*' \) -prune -exec rm -rf {} +
+  find "$dir/node_modules" -type d -exec chmod 0755 {} +
+  find "$dir/node_modules" -type f -exec chmod 0644 {} +
+}
+
 # build_nodejs MAJOR: gantry/nodejsMAJOR from runtime-images/nodejs (one runtime client for every
 # Node line). Node 20 without a registry copies the host's Node 20; 22 and 24 take npm's binary.
 build_nodejs() {
@@ -291,6 +307,8 @@ build_nodejs() {
   local ctx version node_bin
   ctx="$(make_tmp)"
   cp -R "$dir/runtime" "$ctx/runtime"
+  mkdir -p "$ctx/aws-sdk"
+  cp "$dir/aws-sdk/package.json" "$dir/aws-sdk/package-lock.json" "$ctx/aws-sdk/"
   # COPY keeps these modes; the image's non-root user must read the runtime, not change it.
   find "$ctx/runtime" -type d -exec chmod 0755 {} +
   find "$ctx/runtime" -type f -exec chmod 0644 {} +
@@ -315,6 +333,7 @@ build_nodejs() {
       die "node at $node_bin has unresolved libraries: $(ldd "$node_bin" | grep 'not found' | tr '\n' ' ')"
     fi
     chmod 0755 "$ctx/node"
+    install_aws_sdk "$ctx/aws-sdk"
     cp "$dir/Dockerfile.local" "$ctx/Dockerfile"
     log "building $image from $(base_image bookworm) with node $version"
   fi

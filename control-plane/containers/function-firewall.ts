@@ -10,6 +10,13 @@
  * refusals to its end, so one node's refusal never shadows another node's opening. The chain and
  * its jump stay when empty (they are inert then), because deleting them could race another node
  * adding its rules. Runs `iptables` (and `ip6tables`, best effort) at start and shutdown only.
+ *
+ * With the gateway's function TLS listener on, one more rule, in the nat table's
+ * GANTRY-FUNCTIONS-DNAT chain (jumped to first from PREROUTING), forwards https that functions send
+ * to the host's address on the bridge (port 443, where the API names in their /etc/hosts point) to
+ * that listener's port, which the filter chain opens. IPv4 only: function networks are IPv4-only.
+ * Nodes sharing a network each add theirs; the first in the chain answers, and any gateway serves
+ * any connection (the relay finds its owner).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -17,6 +24,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export const FIREWALL_CHAIN = 'GANTRY-FUNCTIONS';
+export const NAT_CHAIN = 'GANTRY-FUNCTIONS-DNAT';
+const HTTPS_PORT = 443;
 const JUMP_COMMENT = 'gantry:functions';
 
 export interface FirewallScope {
@@ -30,6 +39,8 @@ export interface FirewallRules extends FirewallScope {
   readonly bridge: string;
   /** TCP ports on the host that functions may still open connections to. */
   readonly allowTcpPorts: readonly number[];
+  /** https (port 443) to the host's `address` on the bridge goes to `toPort` (also in allowTcpPorts). */
+  readonly forwardHttps?: { readonly address: string; readonly toPort: number } | undefined;
 }
 
 /** The seam the control plane uses; tests of the rest of the platform may pass their own. */
@@ -66,6 +77,14 @@ export function ruleSpecs(rules: FirewallRules): { readonly top: string[][]; rea
   };
 }
 
+/** The nat rule for `forwardHttps`, as iptables arguments after the chain name, or none. */
+export function natSpecs(rules: FirewallRules): string[][] {
+  const f = rules.forwardHttps;
+  if (f === undefined) return [];
+  const tag = ['-m', 'comment', '--comment', ruleComment(rules)];
+  return [['-i', rules.bridge, '-d', `${f.address}/32`, '-p', 'tcp', '--dport', String(HTTPS_PORT), ...tag, '-j', 'DNAT', '--to-destination', `${f.address}:${f.toPort}`]];
+}
+
 export class IptablesFunctionFirewall implements FunctionFirewall {
   constructor(
     private readonly runner: IptablesRunner = defaultRunner,
@@ -95,6 +114,23 @@ export class IptablesFunctionFirewall implements FunctionFirewall {
     const specs = ruleSpecs(rules);
     for (const spec of specs.bottom) await this.runner(bin, ['-A', FIREWALL_CHAIN, ...spec]);
     for (const spec of specs.top) await this.runner(bin, ['-I', FIREWALL_CHAIN, '1', ...spec]);
+    const nat = natSpecs(rules);
+    if (nat.length > 0 && bin === 'iptables') {
+      await this.ensureNatChain(bin);
+      for (const spec of nat) await this.runner(bin, ['-t', 'nat', '-A', NAT_CHAIN, ...spec]);
+    }
+  }
+
+  private async ensureNatChain(bin: string): Promise<void> {
+    const exists = await this.runner(bin, ['-t', 'nat', '-S', NAT_CHAIN]).then(() => true, () => false);
+    if (!exists) {
+      await this.runner(bin, ['-t', 'nat', '-N', NAT_CHAIN]).catch(async (e: unknown) => {
+        await this.runner(bin, ['-t', 'nat', '-S', NAT_CHAIN]).catch(() => Promise.reject(e));
+      });
+    }
+    const jump = ['PREROUTING', '-m', 'comment', '--comment', JUMP_COMMENT, '-j', NAT_CHAIN];
+    const jumps = await this.runner(bin, ['-t', 'nat', '-C', ...jump]).then(() => true, () => false);
+    if (!jumps) await this.runner(bin, ['-t', 'nat', '-I', 'PREROUTING', '1', ...jump.slice(1)]);
   }
 
   private async ensureChain(bin: string): Promise<void> {
@@ -115,6 +151,9 @@ export class IptablesFunctionFirewall implements FunctionFirewall {
     if (listed === undefined) return; // no chain, no rules
     const mine = ownRules(listed, ruleComment(scope));
     for (const args of mine) await this.runner(bin, ['-D', ...args]);
+    const natListed = await this.runner(bin, ['-t', 'nat', '-S', NAT_CHAIN]).catch(() => undefined);
+    if (natListed === undefined) return;
+    for (const args of ownRules(natListed, ruleComment(scope), NAT_CHAIN)) await this.runner(bin, ['-t', 'nat', '-D', ...args]);
   }
 }
 
@@ -123,12 +162,12 @@ export class IptablesFunctionFirewall implements FunctionFirewall {
  * names are plain tokens here (Gantry's network names and node ids have no spaces or quotes),
  * so splitting on spaces is exact for every rule that can match.
  */
-export function ownRules(listing: string, comment: string): string[][] {
+export function ownRules(listing: string, comment: string, chain = FIREWALL_CHAIN): string[][] {
   const out: string[][] = [];
   for (const line of listing.split('\n')) {
     // iptables quotes comments that hold a colon; a token Gantry wrote has no other quoting.
     const words = line.trim().split(/\s+/).map((w) => w.replace(/^"(.*)"$/, '$1'));
-    if (words[0] !== '-A' || words[1] !== FIREWALL_CHAIN) continue;
+    if (words[0] !== '-A' || words[1] !== chain) continue;
     const at = words.indexOf('--comment');
     if (at >= 0 && words[at + 1] === comment) out.push(words.slice(1));
   }

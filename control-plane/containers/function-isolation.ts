@@ -12,7 +12,7 @@ import type { FirewallScope, FunctionFirewall } from './function-firewall.js';
 
 export type FunctionIsolationConfig = Pick<
   ControlPlaneConfig,
-  'GANTRY_FUNCTION_NETWORK' | 'GANTRY_NODE_ID' | 'GANTRY_FUNCTION_FIREWALL' | 'GANTRY_FUNCTIONS_REACH_GATEWAY' | 'GANTRY_FUNCTION_GATEWAY_URL' | 'GANTRY_PUBLIC_URL'
+  'GANTRY_FUNCTION_NETWORK' | 'GANTRY_NODE_ID' | 'GANTRY_FUNCTION_FIREWALL' | 'GANTRY_FUNCTIONS_REACH_GATEWAY' | 'GANTRY_FUNCTION_GATEWAY_URL' | 'GANTRY_PUBLIC_URL' | 'GANTRY_FUNCTION_TLS_PORT'
 >;
 
 export interface FunctionIsolationDeps {
@@ -70,9 +70,16 @@ export class FunctionIsolation {
       return setUp;
     }
     const gatewayPort = this.c.GANTRY_FUNCTIONS_REACH_GATEWAY ? urlPort(this.c.GANTRY_FUNCTION_GATEWAY_URL ?? this.c.GANTRY_PUBLIC_URL) : undefined;
+    // The function TLS listener: https to the host's address (port 443) is forwarded to it.
+    const tlsPort = this.c.GANTRY_FUNCTIONS_REACH_GATEWAY && this.c.GANTRY_FUNCTION_TLS_PORT > 0 && bridgeIp !== undefined ? this.c.GANTRY_FUNCTION_TLS_PORT : undefined;
     try {
-      const allowTcpPorts = [gatewayPort, functionFacingPort].filter((p): p is number => p !== undefined);
-      await this.deps.firewall.install({ ...this.scope, bridge: network.bridge, allowTcpPorts });
+      const allowTcpPorts = [gatewayPort, functionFacingPort, tlsPort].filter((p): p is number => p !== undefined);
+      await this.deps.firewall.install({
+        ...this.scope,
+        bridge: network.bridge,
+        allowTcpPorts,
+        ...(tlsPort === undefined || bridgeIp === undefined ? {} : { forwardHttps: { address: bridgeIp, toPort: tlsPort } }),
+      });
       this.firewallInstalled = true;
     } catch (e) {
       logger.warn({ err: e as Error, network: name }, 'function firewall not installed (is iptables installed and may this process use it?): functions can reach the host\'s ports');

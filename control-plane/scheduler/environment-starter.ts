@@ -5,7 +5,8 @@
  * made before it rejects. Exits are reported through `onExit`, from one wait per container.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { ContainerExit, ContainerId, ContainerRuntime, ContainerSpec } from '../containers/container-runtime.js';
 import type { FunctionVersion } from '../functions/function-types.js';
 import { EnvironmentLog, type LogLineSink } from '../logs/environment-log.js';
@@ -33,6 +34,10 @@ export function stemCellKeyString(k: StemCellKey): string {
 
 export { containersDirOf } from './environment-paths.js';
 
+function hostsFileOf(env: Environment): string {
+  return path.join(env.dirs.root, 'hosts');
+}
+
 /**
  * Variables valid for a limited time (function credentials), issued when an environment's
  * variables are fixed (container start, stem-cell binding). Container variables cannot change,
@@ -48,6 +53,8 @@ export interface EnvironmentStarterDeps {
   readonly logSink: LogLineSink;
   readonly nowMs: () => number;
   readonly platformEnvironment?: ((v: FunctionVersion) => Readonly<Record<string, string>>) | undefined;
+  readonly functionCaDir?: (() => string | undefined) | undefined;
+  readonly extraHostsFor?: ((v: FunctionVersion) => readonly string[]) | undefined;
   readonly expiringEnvironment?: ExpiringEnvironment | undefined;
   /** Where each environment's Runtime API logs what its error boundary caught. */
   readonly logger?: Logger | undefined;
@@ -123,6 +130,8 @@ export class EnvironmentStarter {
       nowMs,
       streamId: randomBytes(16).toString('hex'),
       platformEnvironment: expiring ? { ...platform, ...expiring.variables } : platform,
+      functionCaDir: this.deps.functionCaDir?.(),
+      hostsFile: this.deps.functionCaDir?.() === undefined ? undefined : hostsFileOf(env),
     };
   }
 
@@ -175,9 +184,24 @@ export class EnvironmentStarter {
     return this.track(this.startNow(env, makeSpec));
   }
 
+  /**
+   * Writes `env`'s hosts file for `version` (none: a stem cell's, localhost only). In place, never
+   * renamed: the container's bind mount follows the file, so a bound cell sees its function's names.
+   */
+  async writeHosts(env: Environment, version: FunctionVersion | undefined): Promise<void> {
+    if (this.deps.functionCaDir?.() === undefined) return;
+    const lines = version ? (this.deps.extraHostsFor?.(version) ?? []) : [];
+    const entries = lines.map((l) => {
+      const at = l.indexOf(':');
+      return `${l.slice(at + 1)}\t${l.slice(0, at)}\n`;
+    });
+    await writeFile(hostsFileOf(env), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${entries.join('')}`, { mode: 0o644 });
+  }
+
   private async startNow(env: Environment, makeSpec: (iso: Omit<IsolationOptions, 'codeDir'>) => Promise<ContainerSpec>): Promise<void> {
     await mkdir(env.dirs.socketDir, { recursive: true, mode: 0o755 });
     await env.channel.listen();
+    await this.writeHosts(env, env.version);
     const spec = await makeSpec(this.isolationFor(env));
     env.containerId = await this.startSlots.run(() => this.deps.containers.start(spec, (stream, chunk) => env.log.write(stream, chunk)));
     if (env.isDead) {

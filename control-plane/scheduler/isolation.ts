@@ -5,6 +5,7 @@
 import type { ContainerSpec } from '../containers/container-runtime.js';
 import type { FunctionVersion } from '../functions/function-types.js';
 import { functionArn } from '../functions/lambda-contract.js';
+import { CONTAINER_CA_DIR, CONTAINER_TRUST_ENVIRONMENT } from '../../common/function-ca.js';
 
 export type InitializationType = 'on-demand' | 'provisioned-concurrency';
 
@@ -24,6 +25,13 @@ export interface IsolationOptions {
   readonly initializationType?: InitializationType;
   /** Variables Gantry itself hands the function (GANTRY_CONNECTIONS_URL/TOKEN), never its own config. */
   readonly platformEnvironment?: Readonly<Record<string, string>> | undefined;
+  /** The function CA's public directory (common/function-ca.ts), mounted read-only and trusted. */
+  readonly functionCaDir?: string | undefined;
+  /**
+   * A hosts file of Gantry's own, mounted read-only at /etc/hosts (with the function CA): it names
+   * the function's WebSocket API, and is rewritten in place when a stem cell is bound to a function.
+   */
+  readonly hostsFile?: string | undefined;
 }
 
 /** Lambda gives one vCPU at 1769 MB; CPU shares follow memory the same way. */
@@ -83,7 +91,8 @@ function baseSpec(
       'gantry.runtime': shape.runtime,
       ...labels,
     },
-    env,
+    // Read by Node only at process start, so a stem cell needs it as much as a function does.
+    env: o.functionCaDir === undefined ? env : { ...CONTAINER_TRUST_ENVIRONMENT, ...env },
     limits: {
       memoryMb: shape.memoryMb,
       cpuShares: Math.max(2, Math.round((1024 * shape.memoryMb) / MB_PER_VCPU)),
@@ -95,6 +104,8 @@ function baseSpec(
     mounts: [
       { hostPath: o.codeDir, containerPath: TASK_ROOT, readOnly: true },
       { hostPath: o.socketDir, containerPath: RUNTIME_SOCKET_DIR, readOnly: true },
+      ...(o.functionCaDir === undefined ? [] : [{ hostPath: o.functionCaDir, containerPath: CONTAINER_CA_DIR, readOnly: true }]),
+      ...(o.hostsFile === undefined || shape.network === 'none' ? [] : [{ hostPath: o.hostsFile, containerPath: '/etc/hosts', readOnly: true }]),
     ],
   };
 }

@@ -52,6 +52,10 @@ export interface SchedulerDeps {
   readonly nowMs?: () => number;
   /** Platform variables a function's environment gets (GANTRY_CONNECTIONS_* behind a websocket API). */
   readonly platformEnvironment?: (v: FunctionVersion) => Readonly<Record<string, string>>;
+  /** The function CA's public directory every container mounts and trusts, once there is one. */
+  readonly functionCaDir?: () => string | undefined;
+  /** `name:address` host lines a function's containers get (its WebSocket API's names). */
+  readonly extraHostsFor?: (v: FunctionVersion) => readonly string[];
   /** Variables that expire (function credentials): an environment is replaced before they do. */
   readonly expiringEnvironment?: ExpiringEnvironment;
   /** Recreates the function network, after a start found it gone (removed behind Gantry's back). */
@@ -118,6 +122,8 @@ export class Scheduler {
         logSink: deps.logSink,
         onExit: (e, x) => this.onExit(e, x),
         platformEnvironment: deps.platformEnvironment,
+        functionCaDir: deps.functionCaDir,
+        extraHostsFor: deps.extraHostsFor,
         expiringEnvironment: deps.expiringEnvironment,
         logger: deps.logger,
         runtimeApiBounds: deps.runtimeApiBounds,

@@ -72,6 +72,7 @@ export class StemCellPath {
     const startedNs = process.hrtime.bigint();
     try {
       await placeCode(await this.deps.codeDirFor(version), env.dirs.taskDir);
+      await starter.writeHosts(env, version);
       if (env.isDead || this.deps.closing()) {
         // Shut down while the code was being placed, which recreated the directory.
         await destroy(env, 'shutdown');

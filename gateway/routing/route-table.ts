@@ -51,6 +51,7 @@ export interface RouteTable {
   /** Routes and hosts left out at compile time; empty for a clean snapshot. */
   readonly problems: readonly CompileProblem[];
   findApiByName(name: string): ApiDefinition | undefined;
+  findApiById(id: string): ApiDefinition | undefined;
   /** `host` as sent in the Host header: case-insensitive, a `:port` suffix is ignored. */
   findApiByHost(host: string): ApiDefinition | undefined;
   /**
@@ -68,11 +69,13 @@ export function compileRouteTable(snapshot: RouteSnapshot): RouteTable {
   const problems: CompileProblem[] = [];
   const byName = new Map<string, ApiDefinition>();
   const byHost = new Map<string, ApiDefinition>();
+  const byId = new Map<string, ApiDefinition>();
   const httpMatchers = new Map<string, HttpRouteMatcher>();
   const websocketRoutes = new Map<string, Map<string, RouteDefinition>>();
   for (const api of snapshot.apis) {
     // Names are unique in the store; first wins so a duplicate cannot hijack an existing prefix.
     if (!byName.has(api.name)) byName.set(api.name, api);
+    byId.set(api.id, api);
     registerHosts(api, byHost, problems);
     if (api.protocol === 'http') httpMatchers.set(api.id, compileHttpRoutes(api, problems));
     else websocketRoutes.set(api.id, compileWebsocketRoutes(api, problems));
@@ -81,6 +84,7 @@ export function compileRouteTable(snapshot: RouteSnapshot): RouteTable {
     revision: snapshot.revision,
     problems,
     findApiByName: (name) => byName.get(name),
+    findApiById: (id) => byId.get(id),
     findApiByHost: (host) => byHost.get(normalizeHost(host)),
     match: (api, method, path) => httpMatchers.get(api.id)?.match(method, path),
     websocketRoute: (api, routeKey) => websocketRoutes.get(api.id)?.get(routeKey),

@@ -6,6 +6,7 @@
  */
 import { BodyTooLarge, readBody } from '../http/incoming.js';
 import type http from 'node:http';
+import { apiIdOfExecuteApiHost } from '../../common/execute-api-host.js';
 import type { Logger } from '../../common/logger.js';
 import type { ApiDefinition } from '../routing/route-snapshot.js';
 import type { RouteSync } from '../routing/route-sync.js';
@@ -135,13 +136,20 @@ export function createConnectionsApi(deps: ConnectionsApiDeps, opts: Connections
   }
 }
 
-/** `/{api}/@connections/…` on the shared host, `/@connections/…` on an API's own host. */
+/**
+ * `/{api}/@connections/…` on the shared host; `/@connections/…` or `/$default/@connections/…` (the
+ * `https://{domainName}/{stage}` form) on an API's own host and on its `execute-api` name.
+ */
 function apiFor(deps: ConnectionsApiDeps, host: string, prefix: string): ApiDefinition | undefined {
   const table = deps.routes.current().table;
-  const byHost = host === '' ? undefined : table.findApiByHost(host);
-  const api = byHost ? (prefix === '' ? byHost : undefined) : /^\/[^/]+$/.test(prefix) ? table.findApiByName(prefix.slice(1)) : undefined;
+  const executeApiId = host === '' ? undefined : apiIdOfExecuteApiHost(host);
+  const byHost = executeApiId !== undefined ? table.findApiById(executeApiId) : host === '' ? undefined : table.findApiByHost(host);
+  const api = byHost ? (STAGE_PREFIXES.has(prefix) ? byHost : undefined) : /^\/[^/]+$/.test(prefix) ? table.findApiByName(prefix.slice(1)) : undefined;
   return api?.protocol === 'websocket' ? api : undefined;
 }
+
+/** WebSocket APIs have the one stage `$default`; `$` may arrive escaped. */
+const STAGE_PREFIXES = new Set(['', '/$default', '/%24default']);
 
 function sendSigV4Error(res: http.ServerResponse, f: SigV4Failure, requestId: string): number {
   const r = sigv4ErrorResponse(f, requestId, 'message');

@@ -62,6 +62,7 @@ export function createWebsocketApis(deps: WebsocketApisDeps, config: GatewayConf
     { routes: deps.routes, upstream: deps.upstream, registry, metrics: new WebsocketMetrics(deps.registry), logger, guard: deps.guard },
     {
       gatewayId,
+      region: config.GANTRY_REGION,
       limits: {
         idleTimeoutMs: config.GANTRY_WS_IDLE_TIMEOUT_MS,
         maxDurationMs: config.GANTRY_WS_MAX_CONNECTION_MS,

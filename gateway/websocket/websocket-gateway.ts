@@ -10,6 +10,7 @@
  * `$disconnect`s, and removes itself from the registry. A gateway that dies without doing so is
  * noticed by the others once its heartbeat expires: one of them runs the `$disconnect`s.
  */
+import { executeApiHost } from '../../common/execute-api-host.js';
 import { clientIp } from '../http/incoming.js';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -44,6 +45,8 @@ export interface WebsocketGatewayDeps {
 export interface WebsocketGatewayOptions {
   /** This gateway process's id in the registry. */
   readonly gatewayId: string;
+  /** For the `execute-api` domainName of connections on the shared host (default us-east-1). */
+  readonly region?: string;
   readonly limits: ConnectionLimits;
   readonly maxMessageBytes: number;
   readonly integrationTimeoutMs: number;
@@ -162,7 +165,8 @@ export class WebsocketGateway {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const live = this.deps.routes.current();
-    const target = findApi(live.table, req.headers.host ?? '', q < 0 ? url : url.slice(0, q));
+    const host = req.headers.host ?? '';
+    const target = findApi(live.table, host, q < 0 ? url : url.slice(0, q));
     if (!target || target.api.protocol !== 'websocket' || target.path !== '/') return rejectUpgrade(socket, 404, messageBody('Not Found'));
     if (!isWebsocketHandshake(req)) return rejectUpgrade(socket, 400, messageBody('Bad Request'));
     const { api } = target;
@@ -171,7 +175,9 @@ export class WebsocketGateway {
       connectionId: newConnectionId(),
       connectedAt,
       apiId: api.id,
-      domainName: req.headers.host ?? '',
+      // On the shared host the Host header names no API: the API's `execute-api` name does, so
+      // `https://{domainName}/{stage}` reaches this API's `@connections` (connections-api.ts).
+      domainName: host !== '' && live.table.findApiByHost(host) === api ? host : executeApiHost(api.id, this.opts.region ?? 'us-east-1'),
       sourceIp: clientIp(req),
       userAgent: req.headers['user-agent'],
     };

@@ -79,6 +79,8 @@ export async function startStack(t: Test, opts: StackOptions = {}): Promise<Stac
     GANTRY_ROUTE_RESYNC_INTERVAL_MS: '1000',
     // Stem cells of the runtimes most tests use; a test of another runtime's stem cells names it.
     GANTRY_STEM_CELL_RUNTIMES: 'nodejs20,python3.11',
+    // Off unless a test asks for it (with a port of its own): parallel stacks would share 8443.
+    GANTRY_FUNCTION_TLS_PORT: '0',
     ...(opts.ownFunctionNetwork === true ? { GANTRY_FUNCTION_NETWORK: `gantry-test-${id}` } : {}),
     ...opts.env,
   };

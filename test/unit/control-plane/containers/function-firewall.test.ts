@@ -1,7 +1,7 @@
 // The firewall's rule set and its bookkeeping, against a recording iptables: what a node adds,
 // that it deletes only rules carrying its own comment, and which failures count.
 import t from 'tap';
-import { FIREWALL_CHAIN, IptablesFunctionFirewall, ownRules, ruleComment, type IptablesRunner } from '../../../../control-plane/containers/function-firewall.js';
+import { FIREWALL_CHAIN, IptablesFunctionFirewall, NAT_CHAIN, ownRules, ruleComment, type IptablesRunner } from '../../../../control-plane/containers/function-firewall.js';
 
 const scope = { network: 'gantry-functions', nodeId: 'node-a' };
 
@@ -9,16 +9,19 @@ const scope = { network: 'gantry-functions', nodeId: 'node-a' };
 function fakeIptables(opts: { failing?: readonly string[] } = {}) {
   const chains = new Map<string, string[]>();
   const calls: string[] = [];
-  const runner: IptablesRunner = async (bin, args) => {
-    calls.push(`${bin} ${args.join(' ')}`);
+  const runner: IptablesRunner = async (bin, allArgs) => {
+    calls.push(`${bin} ${allArgs.join(' ')}`);
     if (opts.failing?.includes(bin)) throw new Error(`${bin}: not found`);
+    // `-t nat` names the nat table; its chains are kept apart from the filter table's.
+    const table = allArgs[0] === '-t' ? `${allArgs[1]}/` : '';
+    const args = table === '' ? allArgs : allArgs.slice(2);
     const [op, chain = '', ...rest] = args;
-    const key = `${bin}/${chain}`;
+    const key = `${bin}/${table}${chain}`;
     const rule = (words: readonly string[]) => `-A ${chain} ${words.map((w) => (w.includes(':') ? `"${w}"` : w)).join(' ')}`;
     const list = chains.get(key);
     switch (op) {
       case '-S':
-        if (!list && chain !== 'INPUT') throw new Error('No chain/target/match by that name.');
+        if (!list && chain !== 'INPUT' && chain !== 'PREROUTING') throw new Error('No chain/target/match by that name.');
         return [`-N ${chain}`, ...(list ?? [])].join('\n');
       case '-N':
         if (list) throw new Error('Chain already exists.');
@@ -46,7 +49,14 @@ function fakeIptables(opts: { failing?: readonly string[] } = {}) {
         throw new Error(`unexpected ${op}`);
     }
   };
-  return { runner, calls, chain: (bin = 'iptables') => chains.get(`${bin}/${FIREWALL_CHAIN}`) ?? [], input: (bin = 'iptables') => chains.get(`${bin}/INPUT`) ?? [] };
+  return {
+    runner,
+    calls,
+    chain: (bin = 'iptables') => chains.get(`${bin}/${FIREWALL_CHAIN}`) ?? [],
+    input: (bin = 'iptables') => chains.get(`${bin}/INPUT`) ?? [],
+    nat: (bin = 'iptables') => chains.get(`${bin}/nat/${NAT_CHAIN}`) ?? [],
+    prerouting: (bin = 'iptables') => chains.get(`${bin}/nat/PREROUTING`) ?? [],
+  };
 }
 
 t.test('install: replies and openings on top, refusals at the end, one jump from INPUT', async (t) => {
@@ -104,4 +114,29 @@ t.test('ownRules reads iptables -S output', async (t) => {
     `-A INPUT -m comment --comment "gantry:n:a" -j ACCEPT`,
   ].join('\n');
   t.same(ownRules(listing, 'gantry:n:a'), [[FIREWALL_CHAIN, '-i', 'br-1', '-p', 'tcp', '-m', 'tcp', '--dport', '80', '-m', 'comment', '--comment', 'gantry:n:a', '-j', 'RETURN']]);
+});
+
+t.test('forwardHttps: one DNAT rule per node for https to the bridge address, opened and removed with the rest', async (t) => {
+  const ipt = fakeIptables();
+  const fw = new IptablesFunctionFirewall(ipt.runner);
+  const rules = { ...scope, bridge: 'br-1', allowTcpPorts: [8080, 8443], forwardHttps: { address: '172.18.0.1', toPort: 8443 } };
+  await fw.install(rules);
+  t.same(ipt.nat(), [`-A ${NAT_CHAIN} -i br-1 -d 172.18.0.1/32 -p tcp --dport 443 -m comment --comment "${ruleComment(scope)}" -j DNAT --to-destination "172.18.0.1:8443"`]);
+  t.equal(ipt.prerouting().length, 1, 'one jump from PREROUTING');
+  t.ok(ipt.chain().some((r) => r.includes('--dport 8443') && r.endsWith('-j RETURN')), 'the filter chain opens the listener port');
+  t.notOk(ipt.nat('ip6tables').length, 'IPv4 only');
+  await fw.install({ ...scope, nodeId: 'node-b', bridge: 'br-1', allowTcpPorts: [], forwardHttps: { address: '172.18.0.1', toPort: 9443 } });
+  await fw.install(rules);
+  t.equal(ipt.nat().length, 2, 'installing again replaces this node\'s rule, and keeps the other node\'s');
+  await fw.remove(scope);
+  t.equal(ipt.nat().length, 1);
+  t.match(ipt.nat()[0], /node-b/);
+  t.equal(ipt.prerouting().length, 1, 'the jump stays');
+});
+
+t.test('no forwardHttps: the nat table is never written', async (t) => {
+  const ipt = fakeIptables();
+  await new IptablesFunctionFirewall(ipt.runner).install({ ...scope, bridge: 'br-1', allowTcpPorts: [8080] });
+  t.notOk(ipt.calls.some((c) => /-t nat -[AIN] /.test(c)), 'no nat rule or chain made');
+  t.same(ipt.nat(), []);
 });

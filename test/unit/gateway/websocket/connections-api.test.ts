@@ -110,3 +110,29 @@ t.test('only websocket APIs have @connections; on an API host there is no prefix
   });
   t.equal(res, 200);
 });
+
+/** Like call, with a Host header of its own (fetch will not send one). */
+function callHost(method: string, path: string, opts: { headers: Record<string, string>; body?: string }): Promise<{ status: number; type: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(base + path, { method, headers: { ...auth, ...opts.headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['x-amzn-errortype'] as string | undefined }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+t.test("the https://{domainName}/{stage} forms: an API's execute-api name or own host, with or without /$default", async (t) => {
+  const execHost = { host: 'ws1.execute-api.us-east-1.amazonaws.com' };
+  for (const path of ['/$default/@connections/local%3D', '/%24default/@connections/local%3D', '/@connections/local%3D']) {
+    t.match(await callHost('POST', path, { headers: execHost, body: 'x' }), { status: 200 }, `execute-api name, ${path}`);
+    t.match(await callHost('POST', path, { headers: { host: 'chat.test' }, body: 'x' }), { status: 200 }, `own host, ${path}`);
+  }
+  t.equal(calls.length, 6);
+  t.ok(calls.every((c) => c.req.apiId === 'ws1'));
+  t.match(await callHost('POST', '/prod/@connections/local%3D', { headers: execHost, body: 'x' }), { status: 599 }, 'no other stage');
+  t.match(await callHost('POST', '/$default/@connections/local%3D', { headers: { host: 'http1.execute-api.us-east-1.amazonaws.com' }, body: 'x' }), { status: 599 }, 'an HTTP API has no @connections');
+  t.match(await callHost('POST', '/$default/@connections/local%3D', { headers: { host: 'nope.execute-api.us-east-1.amazonaws.com' }, body: 'x' }), { status: 599 }, 'an unknown id');
+  t.match(await callHost('POST', '/$default/@connections/local%3D', { headers: { ...execHost, authorization: 'Bearer token-other' }, body: 'x' }), { status: 403, type: 'ForbiddenException' }, "another API's token");
+});
