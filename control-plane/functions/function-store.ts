@@ -11,6 +11,7 @@ import type {
   FunctionId,
   FunctionRecord,
   FunctionSettings,
+  FunctionVersion,
   NetworkMode,
   TenantId,
   VersionId,
@@ -35,7 +36,8 @@ export interface Precondition {
   readonly expectedRevisionId?: string;
 }
 
-interface FunctionRow {
+/** The columns of one immutable version, as $LATEST's and published versions' queries select them. */
+export interface VersionColumns {
   function_id: string;
   tenant_id: string;
   name: string;
@@ -48,6 +50,9 @@ interface FunctionRow {
   network: NetworkMode;
   code_sha256: string;
   code_size: number;
+}
+
+interface FunctionRow extends VersionColumns {
   created_at: Date;
   updated_at: Date;
   reserved_concurrency: number | null;
@@ -272,7 +277,7 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function toRecord(r: FunctionRow): FunctionRecord {
+export function toFunctionVersion(r: VersionColumns): FunctionVersion {
   return {
     tenantId: r.tenant_id as TenantId,
     functionId: r.function_id as FunctionId,
@@ -286,6 +291,12 @@ function toRecord(r: FunctionRow): FunctionRecord {
     network: r.network,
     codeSha256: r.code_sha256,
     codeSize: r.code_size,
+  };
+}
+
+function toRecord(r: FunctionRow): FunctionRecord {
+  return {
+    ...toFunctionVersion(r),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     reservedConcurrency: r.reserved_concurrency,

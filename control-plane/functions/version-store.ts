@@ -8,18 +8,15 @@
 import type { Pool, PoolClient } from '../../common/db.js';
 import { GantryError } from '../../common/errors.js';
 import { bumpConfigRevision, inTransaction, query } from '../postgres/transaction.js';
-import { lockFunction, revisionMismatch, type Precondition } from './function-store.js';
+import { lockFunction, revisionMismatch, toFunctionVersion, type Precondition, type VersionColumns } from './function-store.js';
 import {
   LATEST,
   type AliasRecord,
   type AliasRoute,
-  type FunctionId,
   type FunctionRecord,
   type InvocableFunction,
-  type NetworkMode,
   type PublishedVersion,
   type TenantId,
-  type VersionId,
 } from './function-types.js';
 
 export interface PublishInput extends Precondition {
@@ -43,24 +40,12 @@ export interface AliasPatch extends Precondition {
   readonly additionalVersionWeights?: Readonly<Record<string, number>> | null;
 }
 
-interface VersionRow {
+interface VersionRow extends VersionColumns {
   version: number;
-  version_id: string;
   source_version_id: string;
   description: string;
   revision_id: string;
   created_at: Date;
-  function_id: string;
-  tenant_id: string;
-  name: string;
-  runtime: string;
-  handler: string;
-  memory_mb: number;
-  timeout_ms: number;
-  environment: Record<string, string>;
-  network: NetworkMode;
-  code_sha256: string;
-  code_size: number;
 }
 
 const SELECT_VERSION = `
@@ -278,19 +263,8 @@ async function requireAliasIn(c: PoolClient, f: FunctionRecord, alias: string): 
 
 function toVersion(r: VersionRow): PublishedVersion {
   return {
+    ...toFunctionVersion(r),
     version: r.version,
-    tenantId: r.tenant_id as TenantId,
-    functionId: r.function_id as FunctionId,
-    versionId: Number(r.version_id) as VersionId,
-    name: r.name,
-    runtime: r.runtime,
-    handler: r.handler,
-    memoryMb: r.memory_mb,
-    timeoutMs: r.timeout_ms,
-    environment: r.environment,
-    network: r.network,
-    codeSha256: r.code_sha256,
-    codeSize: r.code_size,
     executedVersion: String(r.version),
     description: r.description,
     revisionId: r.revision_id,
