@@ -41,12 +41,14 @@ const shared = {
   GANTRY_STEM_CELLS_PER_RUNTIME: '0',
   GANTRY_NODE_HEARTBEAT_INTERVAL_MS: '300',
 };
-const dataDirs: string[] = [];
+// Likewise the key that seals stored secrets: every control plane of one database needs the same.
+const secretsDir = await mkdtemp(path.join(tmpdir(), 'gantry-test-secrets-'));
+const dataDirs: string[] = [secretsDir];
 
 async function startNode(nodeId: string, env: Record<string, string> = {}): Promise<{ cp: ControlPlane; url: string }> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gantry-test-'));
   dataDirs.push(dataDir);
-  const cp = createControlPlane(loadControlPlaneConfig({ ...shared, GANTRY_DATA_DIR: dataDir, GANTRY_NODE_ID: nodeId, GANTRY_CONTROL_PLANE_PORT: '0', ...env }), logger, { announce: () => undefined });
+  const cp = createControlPlane(loadControlPlaneConfig({ ...shared, GANTRY_DATA_DIR: dataDir, GANTRY_ENCRYPTION_KEY_FILE: path.join(secretsDir, 'encryption-key'), GANTRY_NODE_ID: nodeId, GANTRY_CONTROL_PLANE_PORT: '0', ...env }), logger, { announce: () => undefined });
   return { cp, url: `http://127.0.0.1:${await cp.start()}` };
 }
 

@@ -53,6 +53,8 @@ export async function secondControlPlane(t: Test, stack: Stack, onLog?: (line: R
     GANTRY_DATA_DIR: dataDir,
     // The first node's token: one installation has one.
     GANTRY_INTERNAL_TOKEN_FILE: stack.internalTokenFile,
+    // And its key for stored secrets: every control plane of one database needs the same.
+    GANTRY_ENCRYPTION_KEY_FILE: path.join(stack.dataDir, 'encryption-key'),
     GANTRY_NODE_ID: nodeId,
     GANTRY_CONTROL_PLANE_PORT: '0',
     GANTRY_FUNCTION_LAMBDA_PORT: '0',
