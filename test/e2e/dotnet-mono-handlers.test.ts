@@ -72,12 +72,15 @@ await t.test('a typed handler in an assembly without [LambdaSerializer] is refus
   t.match(body.errorMessage, /^Could not find the LambdaSerializerAttribute on the assembly 'NoSerializer, .*' or method 'Handler' while attempting to deserialize input data of type 'System\.Collections\.Generic\.Dictionary/);
 });
 
-await t.test('a handler naming an assembly the zip does not hold is refused at create', async (t) => {
+await t.test('a handler naming an assembly the zip does not hold deploys with a warning, and its invocations fail', async (t) => {
   const res = await stack.admin('POST', '/v1/functions', {
     name: 'no-assembly', runtime: 'dotnet-mono', handler: 'Missing::Missing.Function::Handler', code: { zipBase64: fixtures.code.toString('base64') },
   });
-  t.equal(res.status, 400);
-  t.match(await res.json(), { error: { type: 'ValidationError', message: 'The code has no assembly "Missing" at its root (looked for Missing.dll, Missing.exe).' } });
+  t.equal(res.status, 201);
+  t.match(await res.json(), { warnings: ['The code has no assembly "Missing" at its root (looked for Missing.dll, Missing.exe).'] });
+  const failed = await stack.admin('POST', '/v1/functions/no-assembly/invoke', {});
+  t.equal(failed.headers.get('x-gantry-function-error'), 'Unhandled');
+  t.match(await failed.json(), { errorType: /\S/ });
 });
 
 await t.test('the context logger and LambdaLogger write to the invocation\'s log', async (t) => {
